@@ -1,0 +1,91 @@
+// POSIX implementation of the whole-file helpers.
+#include "bachgen/io/files.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace bachgen::io {
+
+namespace {
+
+std::string errno_text() { return std::strerror(errno); }
+
+// Closes a descriptor when it goes out of scope.
+struct FdCloser {
+  int fd;
+  ~FdCloser() {
+    if (fd >= 0) ::close(fd);
+  }
+};
+
+}  // namespace
+
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw std::runtime_error("cannot open: " + errno_text());
+  FdCloser closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) throw std::runtime_error("cannot stat: " + errno_text());
+  if (!S_ISREG(st.st_mode)) throw std::runtime_error("not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+    throw std::runtime_error("file is too large (" + std::to_string(st.st_size) +
+                             " bytes; the limit is " + std::to_string(max_bytes) + ")");
+  }
+  std::vector<uint8_t> bytes(static_cast<size_t>(st.st_size));
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw std::runtime_error("read error: " + errno_text());
+    }
+    if (n == 0) break;  // the file shrank while we read it
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
+}
+
+void write_file_atomically(const std::string& path, const void* data, size_t size) {
+  std::string tmp = path + ".tmp-XXXXXX";
+  const int fd = ::mkstemp(tmp.data());
+  if (fd < 0) throw std::runtime_error(path + ": cannot create a temporary file: " + errno_text());
+  auto fail = [&](const std::string& what) {
+    const std::string reason = errno_text();
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": " + what + ": " + reason);
+  };
+  const auto* p = static_cast<const uint8_t*>(data);
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::write(fd, p + done, size - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail("write error");
+    }
+    done += static_cast<size_t>(n);
+  }
+  // mkstemp creates 0600; output files get the usual 0644 (less the umask).
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) fail("cannot set permissions");
+  if (::fsync(fd) != 0) fail("fsync failed");
+  if (::close(fd) != 0) {
+    const std::string reason = errno_text();
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": close failed: " + reason);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string reason = errno_text();
+    ::unlink(tmp.c_str());
+    throw std::runtime_error(path + ": cannot rename the temporary file into place: " + reason);
+  }
+}
+
+}  // namespace bachgen::io

@@ -1,0 +1,28 @@
+// Whole-file reads with a size limit, and atomic writes (temp file, fsync, rename) so that
+// an interrupted program never leaves a half-written output file behind.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace bachgen::io {
+
+// Reads a whole file. Throws std::runtime_error naming the problem (not found, not a regular
+// file, larger than max_bytes, read error); the caller adds the file name.
+std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes);
+
+// Writes `size` bytes to `path` atomically: into a temporary file beside it, fsync, then rename
+// over `path`. On failure the temporary file is removed, `path` is left as it was, and a
+// std::runtime_error naming the file and the problem is thrown.
+void write_file_atomically(const std::string& path, const void* data, size_t size);
+inline void write_file_atomically(const std::string& path, std::string_view text) {
+  write_file_atomically(path, text.data(), text.size());
+}
+inline void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
+  write_file_atomically(path, bytes.data(), bytes.size());
+}
+
+}  // namespace bachgen::io

@@ -1,0 +1,46 @@
+// Locating the chorale data for tests: data/ of the source tree after scripts/get-data.sh,
+// else $BACHGEN_DATA_MIRROR. Tests that need it skip, saying so, when neither has it.
+#pragma once
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+namespace bachgen::testing {
+
+inline bool is_dir(const std::string& p) {
+  struct stat st {};
+  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+// The folder holding `relative` (e.g. "bach-chorales-midi/satb"), or "" if absent.
+inline std::string find_data_dir(const std::string& relative) {
+  const std::string in_tree = std::string(BACHGEN_SOURCE_DIR) + "/data/" + relative;
+  if (is_dir(in_tree)) return in_tree;
+  if (const char* mirror = std::getenv("BACHGEN_DATA_MIRROR")) {
+    const std::string m = std::string(mirror) + "/" + relative;
+    if (is_dir(m)) return m;
+  }
+  return "";
+}
+
+inline std::vector<std::string> list_files(const std::string& dir, const std::string& suffix) {
+  std::vector<std::string> names;
+  if (DIR* d = ::opendir(dir.c_str())) {
+    while (dirent* e = ::readdir(d)) {
+      const std::string n = e->d_name;
+      if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
+        names.push_back(n);
+      }
+    }
+    ::closedir(d);
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+}  // namespace bachgen::testing

@@ -1,0 +1,50 @@
+// Whole-file reads with limits, and atomic writes that never leave partial files.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+
+#include <fstream>
+
+#include "bachgen/io/files.h"
+#include "midi_bytes.h"
+
+namespace bachgen::io {
+namespace {
+
+TEST(Files, ReadsWholeFilesWithinTheLimit) {
+  const std::string path = testing::temp_path("files_read.bin");
+  write_file_atomically(path, std::string("hello"));
+  EXPECT_EQ(read_file_bytes(path, 100), (std::vector<uint8_t>{'h', 'e', 'l', 'l', 'o'}));
+  try {
+    read_file_bytes(path, 4);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("too large"), std::string::npos);
+  }
+  EXPECT_THROW(read_file_bytes(testing::temp_path("missing"), 100), std::runtime_error);
+}
+
+TEST(Files, AtomicWriteReplacesTheFileWithUsualPermissions) {
+  const std::string path = testing::temp_path("files_atomic.txt");
+  write_file_atomically(path, std::string("first"));
+  write_file_atomically(path, std::string("second, longer"));
+  std::ifstream in(path);
+  std::string text;
+  std::getline(in, text);
+  EXPECT_EQ(text, "second, longer");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_TRUE(st.st_mode & S_IRGRP);  // not mkstemp's 0600
+}
+
+TEST(Files, AtomicWriteFailsCleanlyWhereItCannotWrite) {
+  try {
+    write_file_atomically("/nonexistent-dir/x.txt", std::string("x"));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent-dir/x.txt"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace bachgen::io
