@@ -1,1 +1,116 @@
+// End-to-end smoke tests of the real `bachgen` binary: --version, inspect (text, JSON, bad
+// files, exit codes) and an installed copy that finds its resources relative to itself.
 #include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bachgen/midi/midi_writer.h"
+#include "midi_bytes.h"
+
+namespace bachgen {
+namespace {
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+CliResult run(const std::string& args, const std::string& program = BACHGEN_CLI) {
+  const std::string out = testing::temp_path("cli_out.txt");
+  const std::string err = testing::temp_path("cli_err.txt");
+  const std::string command = "'" + program + "' " + args + " >'" + out + "' 2>'" + err + "'";
+  const int status = std::system(command.c_str());
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+}
+
+std::string write_chorale_fixture() {
+  midi::MidiFile f;
+  f.format = 1;
+  f.division = midi::Division::ticks_per_quarter(480);
+  f.tracks.resize(2);
+  f.tracks[0].events = {midi::Event::tempo(0, 600000), midi::Event::time_signature(0, 3, 4)};
+  f.tracks[1].events = {midi::Event::text_event(0, midi::meta::kTrackName, "Soprano"),
+                        midi::Event::note_on(0, 0, 67, 90), midi::Event::note_off(960, 0, 67),
+                        midi::Event::note_on(960, 0, 69, 90), midi::Event::note_off(1440, 0, 69)};
+  f.tracks[1].end_tick = 1440;
+  const std::string path = testing::temp_path("cli_fixture.mid");
+  midi::write_midi_file(path, f);
+  return path;
+}
+
+TEST(Cli, VersionNamesLibTorchAndTheCpu) {
+  const CliResult r = run("--version");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("bachgen 0."), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("LibTorch "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("CPU features: "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("threads: "), std::string::npos) << r.out;
+  EXPECT_NE(run("--threads 1 --version").out.find("threads: 1"), std::string::npos);
+}
+
+TEST(Cli, InspectPrintsASummary) {
+  const std::string path = write_chorale_fixture();
+  const CliResult r = run("inspect '" + path + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("format 1, 480 ticks/quarter, 2 tracks, 2 notes, 1.800 s"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("Soprano"), std::string::npos);
+  EXPECT_NE(r.out.find("time signature 3/4"), std::string::npos);
+}
+
+TEST(Cli, InspectJsonGoesOnAfterABadFileAndExitsOne) {
+  const std::string good = write_chorale_fixture();
+  const std::string bad = testing::temp_path("cli_bad.mid");
+  std::ofstream(bad) << "MThd this is not a MIDI file";
+  const CliResult r = run("inspect --json '" + good + "' '" + bad + "' '" + good + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  std::istringstream lines(r.out);
+  std::vector<nlohmann::json> objects;
+  for (std::string line; std::getline(lines, line);) objects.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(objects.size(), 3u) << r.out;
+  EXPECT_EQ(objects[0]["ok"], true);
+  EXPECT_EQ(objects[0]["notes"], 2);
+  EXPECT_DOUBLE_EQ(objects[0]["duration_seconds"].get<double>(), 1.8);
+  EXPECT_EQ(objects[1]["ok"], false);
+  EXPECT_EQ(objects[1]["offset"], 4);
+  EXPECT_EQ(objects[2]["ok"], true);
+  EXPECT_NE(r.err.find(bad + ": byte 4: header chunk length"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("1 of 3 files could not be read"), std::string::npos) << r.err;
+  const CliResult missing = run("inspect /nonexistent.mid");
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_NE(missing.err.find("/nonexistent.mid: cannot open"), std::string::npos) << missing.err;
+}
+
+TEST(Cli, BadArgumentsExitNonZero) {
+  EXPECT_NE(run("inspect").exit_code, 0);
+  EXPECT_NE(run("--threads -3 --version").exit_code, 0);
+  EXPECT_NE(run("no-such-command").exit_code, 0);
+}
+
+TEST(Cli, AnInstalledCopyFindsItsResourcesBesideItself) {
+  const std::string prefix = testing::temp_path("install-prefix");
+  const std::string install = std::string("'") + BACHGEN_CMAKE + "' --install '" +
+                              BACHGEN_BINARY_DIR + "' --prefix '" + prefix + "' >/dev/null";
+  ASSERT_EQ(std::system(install.c_str()), 0) << install;
+  const CliResult r = run("--version", prefix + "/bin/bachgen");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("resources: " + prefix + "/share/bachgen"), std::string::npos) << r.out;
+  EXPECT_EQ(std::system(("test -f '" + prefix + "/share/bachgen/README.md'").c_str()), 0);
+}
+
+}  // namespace
+}  // namespace bachgen
