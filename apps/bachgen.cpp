@@ -1,6 +1,11 @@
 // bachgen: the command-line program. Each subcommand has one settings struct whose defaults
 // are what `--help` prints; the work itself lives in the library.
+#include <dirent.h>
+#include <sys/stat.h>
+
 #include <CLI/CLI.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -27,8 +32,9 @@ struct GlobalSettings {
 };
 
 struct InspectSettings {
-  std::vector<std::string> files;
-  bool json = false;  // one JSON object per file, one per line
+  std::vector<std::string> files;  // files, or folders (their .mid / .midi files, sorted)
+  bool json = false;   // one JSON object per file, one per line
+  bool table = false;  // one table row per file, and a totals line
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -47,9 +53,39 @@ void print_version() {
   std::printf("resources: %s\n", resources.empty() ? "(none found)" : resources.c_str());
 }
 
+// Files as given; a folder stands for its MIDI files in name order.
+std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args) {
+  std::vector<std::string> paths;
+  for (const std::string& arg : args) {
+    struct stat st {};
+    DIR* dir = ::stat(arg.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? ::opendir(arg.c_str()) : nullptr;
+    if (!dir) {
+      paths.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> found;
+    while (dirent* e = ::readdir(dir)) {
+      std::string name = e->d_name;
+      std::string lower = name;
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const bool midi = (lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".mid") == 0) ||
+                        (lower.size() > 5 && lower.compare(lower.size() - 5, 5, ".midi") == 0);
+      if (midi) found.push_back(arg + (arg.back() == '/' ? "" : "/") + name);
+    }
+    ::closedir(dir);
+    std::sort(found.begin(), found.end());
+    paths.insert(paths.end(), found.begin(), found.end());
+  }
+  return paths;
+}
+
 int run_inspect(const InspectSettings& s) {
   int failures = 0;
-  for (const std::string& path : s.files) {
+  const std::vector<std::string> paths = expand_midi_paths(s.files);
+  int64_t total_notes = 0;
+  double total_seconds = 0;
+  if (s.table) std::fputs(midi::summary_table_header().c_str(), stdout);
+  for (const std::string& path : paths) {
     try {
       std::vector<midi::ReadWarning> warnings;
       std::vector<uint8_t> bytes;
@@ -61,9 +97,12 @@ int run_inspect(const InspectSettings& s) {
       const midi::MidiFile file = midi::parse_midi(bytes, path, &warnings);
       const midi::MidiSummary summary =
           midi::summarize_midi(file, path, bytes.size(), std::move(warnings));
-      std::fputs((s.json ? midi::summary_to_json(summary) + "\n" : midi::summary_to_text(summary))
-                     .c_str(),
-                 stdout);
+      total_notes += summary.notes;
+      total_seconds += summary.duration_seconds;
+      const std::string out = s.json    ? midi::summary_to_json(summary) + "\n"
+                              : s.table ? midi::summary_table_row(summary)
+                                        : midi::summary_to_text(summary);
+      std::fputs(out.c_str(), stdout);
     } catch (const midi::MidiError& e) {
       ++failures;
       std::fflush(stdout);
@@ -76,10 +115,19 @@ int run_inspect(const InspectSettings& s) {
       }
     }
   }
+  if (s.table) {
+    std::printf("%zu files read, %d failed; %lld notes, %.1f minutes of music\n",
+                paths.size() - static_cast<size_t>(failures), failures,
+                static_cast<long long>(total_notes), total_seconds / 60);
+  }
   std::fflush(stdout);
+  if (paths.empty()) {
+    std::fprintf(stderr, "bachgen inspect: no MIDI files found\n");
+    return 1;
+  }
   if (failures > 0) {
     std::fprintf(stderr, "bachgen inspect: %d of %zu files could not be read\n", failures,
-                 s.files.size());
+                 paths.size());
     return 1;
   }
   return 0;
@@ -99,9 +147,13 @@ int main(int argc, char** argv) {
   InspectSettings inspect;
   CLI::App* inspect_cmd = app.add_subcommand(
       "inspect", "Summarize MIDI files: format, tracks, notes, duration, tempo and meter");
-  inspect_cmd->add_option("files", inspect.files, "MIDI files")->required();
-  inspect_cmd->add_flag("--json", inspect.json, "One JSON object per file (keys: docs/midi.md)")
-      ->capture_default_str();
+  inspect_cmd->add_option("files", inspect.files, "MIDI files, or folders of them")->required();
+  CLI::Option* json_flag =
+      inspect_cmd->add_flag("--json", inspect.json, "One JSON object per file (keys: docs/midi.md)")
+          ->capture_default_str();
+  inspect_cmd->add_flag("--table", inspect.table, "One table row per file and a totals line")
+      ->capture_default_str()
+      ->excludes(json_flag);
 
   try {
     app.parse(argc, argv);

@@ -95,6 +95,26 @@ TEST(Cli, InspectJsonGoesOnAfterABadFileAndExitsOne) {
   EXPECT_NE(missing.err.find("/nonexistent.mid: cannot open"), std::string::npos) << missing.err;
 }
 
+TEST(Cli, InspectTableReadsAFolder) {
+  const std::string dir = testing::temp_path("cli_folder");
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
+  const std::string fixture = write_chorale_fixture();
+  std::system(("cp '" + fixture + "' '" + dir + "/b.mid' && cp '" + fixture + "' '" + dir +
+               "/a.MID' && echo x > '" + dir + "/notes.txt'")
+                  .c_str());
+  const CliResult r = run("inspect --table '" + dir + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  const size_t a = r.out.find("a.MID"), b = r.out.find("b.mid");
+  ASSERT_NE(a, std::string::npos) << r.out;
+  ASSERT_NE(b, std::string::npos) << r.out;
+  EXPECT_LT(a, b);
+  EXPECT_EQ(r.out.find("notes.txt"), std::string::npos);
+  EXPECT_NE(r.out.find("67-69"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("3/4"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("2 files read, 0 failed; 4 notes"), std::string::npos) << r.out;
+  EXPECT_NE(run("inspect --table --json '" + dir + "'").exit_code, 0);
+}
+
 TEST(Cli, BadArgumentsExitNonZero) {
   EXPECT_NE(run("inspect").exit_code, 0);
   EXPECT_NE(run("--threads -3 --version").exit_code, 0);

@@ -207,4 +207,38 @@ std::string summary_to_text(const MidiSummary& s) {
   return out.str();
 }
 
+std::string summary_table_header() {
+  char line[256];
+  std::snprintf(line, sizeof line, "%-22s %3s %6s %6s  %-27s %5s %-16s %6s %8s %8s\n", "file",
+                "fmt", "tracks", "notes", "pitch ranges", "meter", "key", "bpm", "quarters",
+                "seconds");
+  return line;
+}
+
+std::string summary_table_row(const MidiSummary& s) {
+  const size_t slash = s.path.rfind('/');
+  const std::string name = slash == std::string::npos ? s.path : s.path.substr(slash + 1);
+  std::string ranges;
+  for (const TrackSummary& t : s.tracks) {
+    if (t.notes == 0) continue;
+    if (!ranges.empty()) ranges += ' ';
+    ranges += std::to_string(t.lowest_pitch) + "-" + std::to_string(t.highest_pitch);
+  }
+  const std::string meter =
+      s.time_signatures.empty() ? "-"
+                                : std::to_string(s.time_signatures[0].signature.numerator) + "/" +
+                                      std::to_string(s.time_signatures[0].signature.denominator);
+  const std::string key = s.key_signatures.empty() ? "-" : s.key_signatures[0].signature.name();
+  const double bpm = bpm_of(s.tempos.empty() ? kDefaultTempo : s.tempos[0].us_per_quarter);
+  const double quarters = s.division.is_smpte()
+                              ? 0.0
+                              : static_cast<double>(s.end_tick) / s.division.ticks_per_quarter();
+  char line[512];
+  std::snprintf(line, sizeof line, "%-22.22s %3d %6zu %6lld  %-27.27s %5s %-16.16s %6.1f %8.1f %8.1f\n",
+                name.c_str(), s.format, s.tracks.size(), static_cast<long long>(s.notes),
+                ranges.empty() ? "-" : ranges.c_str(), meter.c_str(), key.c_str(), bpm, quarters,
+                s.duration_seconds);
+  return line;
+}
+
 }  // namespace bachgen::midi

@@ -66,4 +66,9 @@ MidiSummary summarize_midi(const MidiFile& file, std::string path, size_t bytes,
 std::string summary_to_json(const MidiSummary& summary);  // one object, one line
 std::string summary_to_text(const MidiSummary& summary);  // a few aligned lines for people
 
+// One row per file for `inspect --table`: file, format, tracks, notes, the pitch range of each
+// track with notes, first meter, key and tempo, length in quarters and seconds.
+std::string summary_table_header();
+std::string summary_table_row(const MidiSummary& summary);
+
 }  // namespace bachgen::midi

@@ -12,10 +12,28 @@ namespace {
 
 constexpr int kKeys = 16 * 128;
 
-struct Sounding {
+// The sounding notes of one key (channel, pitch). The oldest lives inline, so the common case
+// (no overlap) touches one 16-byte entry; further overlapping notes queue in a pool.
+struct KeyState {
+  int64_t start = 0;
+  int32_t queue = -1;  // pool index of the next-oldest sounding note, -1 if none
+  uint8_t velocity = 0;
+  bool sounding = false;
+};
+
+struct Queued {
   int64_t start;
   uint8_t velocity;
-  int32_t next;  // older -> newer; -1 ends the list
+  int32_t next;  // older -> newer; -1 ends the queue
+};
+
+// Per-thread scratch, kept between calls: only the keys a track touched are reset after it, so
+// a call costs nothing per unused key.
+struct PairingScratch {
+  std::array<KeyState, kKeys> keys{};
+  std::vector<Queued> pool;
+  std::vector<int32_t> free_slots;
+  std::vector<int> used_keys;
 };
 
 // A function object (not a function pointer) so that the sorts inline it.
@@ -66,18 +84,30 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
   for (const Track& t : file.tracks) events += t.events.size();
   notes.reserve(events / 2);
 
-  std::array<int32_t, kKeys> head;  // oldest sounding note of each key
-  std::array<int32_t, kKeys> tail;  // newest
-  head.fill(-1);
-  tail.fill(-1);
-  std::vector<int> used_keys;  // keys struck in this track: only these are reset and scanned
-  std::vector<Sounding> pool;
-  std::vector<int32_t> free_slots;
+  thread_local PairingScratch scratch;
+  std::array<KeyState, kKeys>& keys = scratch.keys;
+  std::vector<Queued>& pool = scratch.pool;
+  std::vector<int32_t>& free_slots = scratch.free_slots;
+  std::vector<int>& used_keys = scratch.used_keys;
   std::vector<size_t> run_starts;  // where each track's notes begin in `notes`
   const bool fifo = options.overlap == OverlapRule::kFirstInFirstOut;
 
+  auto queue_slot = [&](int64_t start, uint8_t velocity) {
+    int32_t slot;
+    if (!free_slots.empty()) {
+      slot = free_slots.back();
+      free_slots.pop_back();
+    } else {
+      slot = static_cast<int32_t>(pool.size());
+      pool.emplace_back();
+    }
+    pool[slot] = {start, velocity, -1};
+    return slot;
+  };
+
   for (size_t ti = 0; ti < file.tracks.size(); ++ti) {
     const Track& track = file.tracks[ti];
+    const int32_t track_index = static_cast<int32_t>(ti);
     const size_t run_start = notes.size();
     pool.clear();
     free_slots.clear();
@@ -86,65 +116,82 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
     for (const Event& e : track.events) {
       // Note-on and note-off are the only channel commands of the form 100x: one test for both.
       if (e.type != EventType::kChannel || (e.status & 0xE0) != 0x80) continue;
-      const uint8_t cmd = e.command();
       const int key = e.channel() * 128 + e.data1;
-      if (cmd == command::kNoteOn && e.data2 > 0) {
-        if (head[key] >= 0) ++st.overlapping_notes;
-        int32_t slot;
-        if (!free_slots.empty()) {
-          slot = free_slots.back();
-          free_slots.pop_back();
-        } else {
-          slot = static_cast<int32_t>(pool.size());
-          pool.emplace_back();
-        }
-        pool[slot] = {e.tick, e.data2, -1};
-        if (tail[key] >= 0) {
-          pool[tail[key]].next = slot;
-        } else {
-          head[key] = slot;
-          used_keys.push_back(key);  // may repeat; harmless for reset and scan below
-        }
-        tail[key] = slot;
+      KeyState& k = keys[key];
+      if ((e.status & 0xF0) == command::kNoteOn && e.data2 > 0) {
         ++sounding;
+        if (!k.sounding) {
+          k.start = e.tick;
+          k.velocity = e.data2;
+          k.sounding = true;
+          used_keys.push_back(key);  // may repeat; harmless for the reset and scan below
+          continue;
+        }
+        ++st.overlapping_notes;
+        const int32_t slot = queue_slot(e.tick, e.data2);
+        if (k.queue < 0) {
+          k.queue = slot;
+        } else {
+          int32_t last = k.queue;
+          while (pool[last].next >= 0) last = pool[last].next;
+          pool[last].next = slot;
+        }
         continue;
       }
       // note-off (or note-on with velocity 0)
-      if (head[key] < 0) {
+      if (!k.sounding) {
         ++st.lone_note_offs;
         continue;
       }
-      int32_t slot = head[key];
-      if (fifo || pool[slot].next < 0) {
-        head[key] = pool[slot].next;
-        if (head[key] < 0) tail[key] = -1;
-      } else {  // LIFO: unlink the newest, walking the short list of overlapping notes
-        int32_t prev = slot;
-        while (pool[pool[prev].next].next >= 0) prev = pool[prev].next;
-        slot = pool[prev].next;
-        pool[prev].next = -1;
-        tail[key] = prev;
-      }
-      const uint8_t off_velocity = cmd == command::kNoteOff ? e.data2 : 0;
-      notes.push_back({static_cast<int32_t>(ti), e.channel(), e.data1, pool[slot].velocity,
-                       off_velocity, pool[slot].start, e.tick});
-      free_slots.push_back(slot);
       --sounding;
+      const uint8_t off_velocity = (e.status & 0xF0) == command::kNoteOff ? e.data2 : 0;
+      if (k.queue < 0) {  // the usual case: one sounding note
+        notes.push_back({track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
+                         e.tick});
+        k.sounding = false;
+      } else if (fifo) {  // end the inline (oldest) note; the next-oldest moves inline
+        notes.push_back({track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
+                         e.tick});
+        const int32_t next = k.queue;
+        k.start = pool[next].start;
+        k.velocity = pool[next].velocity;
+        k.queue = pool[next].next;
+        free_slots.push_back(next);
+      } else {  // LIFO: end the newest, at the end of the queue
+        int32_t prev = -1, last = k.queue;
+        while (pool[last].next >= 0) {
+          prev = last;
+          last = pool[last].next;
+        }
+        notes.push_back({track_index, e.channel(), e.data1, pool[last].velocity, off_velocity,
+                         pool[last].start, e.tick});
+        if (prev < 0) {
+          k.queue = -1;
+        } else {
+          pool[prev].next = -1;
+        }
+        free_slots.push_back(last);
+      }
     }
     if (sounding > 0) {  // notes still sounding end with the track, in key order
       std::sort(used_keys.begin(), used_keys.end());
       used_keys.erase(std::unique(used_keys.begin(), used_keys.end()), used_keys.end());
       for (int key : used_keys) {
-        for (int32_t slot = head[key]; slot >= 0; slot = pool[slot].next) {
+        const KeyState& k = keys[key];
+        if (!k.sounding) continue;
+        auto unended = [&](int64_t start, uint8_t velocity) {
           ++st.unended_notes;
-          const int64_t end = std::max(track.end_tick, pool[slot].start);
-          notes.push_back({static_cast<int32_t>(ti), static_cast<uint8_t>(key / 128),
-                           static_cast<uint8_t>(key % 128), pool[slot].velocity, 0,
-                           pool[slot].start, end});
+          notes.push_back({track_index, static_cast<uint8_t>(key / 128),
+                           static_cast<uint8_t>(key % 128), velocity, 0, start,
+                           std::max(track.end_tick, start)});
+        };
+        unended(k.start, k.velocity);
+        for (int32_t slot = k.queue; slot >= 0; slot = pool[slot].next) {
+          unended(pool[slot].start, pool[slot].velocity);
         }
       }
     }
-    for (int key : used_keys) head[key] = tail[key] = -1;
+    for (int key : used_keys) keys[key] = KeyState{};
     // Notes come out in note-off order, which for most tracks is already start order.
     const auto run = notes.begin() + static_cast<std::ptrdiff_t>(run_start);
     if (!std::is_sorted(run, notes.end(), note_order)) std::stable_sort(run, notes.end(), note_order);
