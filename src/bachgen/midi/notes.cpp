@@ -27,6 +27,20 @@ struct Queued {
   int32_t next;  // older -> newer; -1 ends the queue
 };
 
+// Appends a note field by field, straight into the vector: building it in a temporary first
+// makes the compiler copy it with wide loads over narrow stores, which stalls store forwarding.
+inline void append_note(std::vector<Note>& notes, int32_t track, int channel, int pitch,
+                        uint8_t velocity, uint8_t off_velocity, int64_t start, int64_t end) {
+  Note& n = notes.emplace_back();
+  n.track = track;
+  n.channel = static_cast<uint8_t>(channel);
+  n.pitch = static_cast<uint8_t>(pitch);
+  n.velocity = velocity;
+  n.off_velocity = off_velocity;
+  n.start = start;
+  n.end = end;
+}
+
 // Per-thread scratch, kept between calls: only the keys a track touched are reset after it, so
 // a call costs nothing per unused key.
 struct PairingScratch {
@@ -146,12 +160,12 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
       --sounding;
       const uint8_t off_velocity = (e.status & 0xF0) == command::kNoteOff ? e.data2 : 0;
       if (k.queue < 0) {  // the usual case: one sounding note
-        notes.push_back({track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
-                         e.tick});
+        append_note(notes, track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
+                    e.tick);
         k.sounding = false;
       } else if (fifo) {  // end the inline (oldest) note; the next-oldest moves inline
-        notes.push_back({track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
-                         e.tick});
+        append_note(notes, track_index, e.channel(), e.data1, k.velocity, off_velocity, k.start,
+                    e.tick);
         const int32_t next = k.queue;
         k.start = pool[next].start;
         k.velocity = pool[next].velocity;
@@ -163,8 +177,8 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
           prev = last;
           last = pool[last].next;
         }
-        notes.push_back({track_index, e.channel(), e.data1, pool[last].velocity, off_velocity,
-                         pool[last].start, e.tick});
+        append_note(notes, track_index, e.channel(), e.data1, pool[last].velocity, off_velocity,
+                    pool[last].start, e.tick);
         if (prev < 0) {
           k.queue = -1;
         } else {
@@ -181,9 +195,8 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
         if (!k.sounding) continue;
         auto unended = [&](int64_t start, uint8_t velocity) {
           ++st.unended_notes;
-          notes.push_back({track_index, static_cast<uint8_t>(key / 128),
-                           static_cast<uint8_t>(key % 128), velocity, 0, start,
-                           std::max(track.end_tick, start)});
+          append_note(notes, track_index, key / 128, key % 128, velocity, 0, start,
+                      std::max(track.end_tick, start));
         };
         unended(k.start, k.velocity);
         for (int32_t slot = k.queue; slot >= 0; slot = pool[slot].next) {
