@@ -44,3 +44,10 @@ inline std::vector<std::string> list_files(const std::string& dir, const std::st
 }
 
 }  // namespace bachgen::testing
+
+// Declares `dir` as the corpus folder `relative`, or skips the test, saying why.
+#define BACHGEN_REQUIRE_DATA(dir, relative)                                                  \
+  const std::string dir = ::bachgen::testing::find_data_dir(relative);                       \
+  if (dir.empty()) {                                                                         \
+    GTEST_SKIP() << relative << " absent: run scripts/get-data.sh or set BACHGEN_DATA_MIRROR"; \
+  }

@@ -18,12 +18,6 @@ namespace {
 
 constexpr const char* kCorpus = "bach-chorales-midi/satb";
 
-#define REQUIRE_CORPUS(dir)                                                                  \
-  const std::string dir = testing::find_data_dir(kCorpus);                                   \
-  if (dir.empty()) {                                                                         \
-    GTEST_SKIP() << "chorale MIDI data absent: run scripts/get-data.sh or set "              \
-                    "BACHGEN_DATA_MIRROR";                                                   \
-  }
 
 // The canonical dump that tests/reference/mido_notes.py also prints.
 std::string dump(const std::string& name, const MidiFile& f) {
@@ -58,7 +52,7 @@ std::map<std::string, std::string> blocks_by_file(const std::string& text) {
 }
 
 TEST(MidiCorpus, EveryChoraleSurvivesWriteAndReadAgain) {
-  REQUIRE_CORPUS(dir);
+  BACHGEN_REQUIRE_DATA(dir, kCorpus);
   const auto names = testing::list_files(dir, ".mid");
   ASSERT_EQ(names.size(), 373u);
   size_t notes = 0;
@@ -78,7 +72,7 @@ TEST(MidiCorpus, EveryChoraleSurvivesWriteAndReadAgain) {
 }
 
 TEST(MidiCorpus, NotesTemposAndMetersEqualMido) {
-  REQUIRE_CORPUS(dir);
+  BACHGEN_REQUIRE_DATA(dir, kCorpus);
   const std::string out = testing::temp_path("mido_dump.txt");
   const std::string script = std::string(BACHGEN_SOURCE_DIR) + "/tests/reference/mido_notes.py";
   const std::string command = "/usr/bin/python3 '" + script + "' '" + dir + "' > '" + out + "'";
