@@ -1,0 +1,182 @@
+// Score construction from and to MIDI files and the 16th-note grid.
+#include "bachgen/music/score.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <tuple>
+
+#include "bachgen/midi/notes.h"
+
+namespace bachgen::music {
+
+void Score::sort_notes() {
+  std::stable_sort(notes.begin(), notes.end(), [](const ScoreNote& a, const ScoreNote& b) {
+    return std::tie(a.onset, a.voice, a.pitch) < std::tie(b.onset, b.voice, b.pitch);
+  });
+}
+
+Score score_from_midi(const midi::MidiFile& file) {
+  if (file.division.is_smpte()) {
+    throw std::invalid_argument("score_from_midi: SMPTE time division is not supported");
+  }
+  Score score;
+  score.ticks_per_quarter = file.division.ticks_per_quarter();
+  const std::vector<midi::Note> notes = midi::extract_notes(file);
+  std::vector<int> voice_of_track(file.tracks.size(), -1);
+  for (const midi::Note& n : notes) voice_of_track[static_cast<size_t>(n.track)] = 0;
+  for (size_t t = 0; t < file.tracks.size(); ++t) {
+    if (voice_of_track[t] < 0) continue;
+    voice_of_track[t] = score.voices();
+    const std::string name = file.tracks[t].name();
+    score.voice_names.push_back(name.empty() ? "Voice " + std::to_string(score.voices() + 1)
+                                             : name);
+  }
+  for (const midi::Note& n : notes) {
+    score.notes.push_back({n.pitch, n.start, n.end - n.start, n.velocity,
+                           voice_of_track[static_cast<size_t>(n.track)]});
+    score.end_tick = std::max(score.end_tick, n.end);
+  }
+  score.tempos = midi::TempoMap::of_file(file).changes();
+  for (const midi::Track& t : file.tracks) {
+    score.end_tick = std::max(score.end_tick, t.end_tick);
+    for (const midi::Event& e : t.events) {
+      if (auto ts = midi::decode_time_signature(e)) score.time_signatures.push_back({e.tick, *ts});
+      if (auto ks = midi::decode_key_signature(e)) score.key_signatures.push_back({e.tick, *ks});
+    }
+  }
+  auto by_tick = [](const auto& a, const auto& b) { return a.tick < b.tick; };
+  std::stable_sort(score.time_signatures.begin(), score.time_signatures.end(), by_tick);
+  std::stable_sort(score.key_signatures.begin(), score.key_signatures.end(), by_tick);
+  score.sort_notes();
+  return score;
+}
+
+midi::MidiFile score_to_midi(const Score& score, int program) {
+  midi::MidiFile file;
+  file.format = 1;
+  file.division = midi::Division::ticks_per_quarter(score.ticks_per_quarter);
+  midi::Track& conductor = file.tracks.emplace_back();
+  for (const TimedTimeSignature& ts : score.time_signatures) {
+    conductor.events.push_back(midi::Event::time_signature(
+        ts.tick, ts.signature.numerator, ts.signature.denominator, ts.signature.clocks_per_click,
+        ts.signature.thirty_seconds_per_quarter));
+  }
+  for (const TimedKeySignature& ks : score.key_signatures) {
+    conductor.events.push_back(
+        midi::Event::key_signature(ks.tick, ks.signature.sharps_flats, ks.signature.minor));
+  }
+  for (const midi::TempoChange& t : score.tempos) {
+    conductor.events.push_back(midi::Event::tempo(t.tick, t.us_per_quarter));
+  }
+  std::stable_sort(conductor.events.begin(), conductor.events.end(),
+                   [](const midi::Event& a, const midi::Event& b) { return a.tick < b.tick; });
+  conductor.end_tick = score.end_tick;
+
+  const int voices = std::max(score.voices(), [&] {
+    int v = 0;
+    for (const ScoreNote& n : score.notes) v = std::max(v, n.voice + 1);
+    return v;
+  }());
+  for (int v = 0; v < voices; ++v) {
+    midi::Track& track = file.tracks.emplace_back();
+    const int channel = v % 16;
+    const std::string name = v < score.voices() ? score.voice_names[static_cast<size_t>(v)]
+                                                : "Voice " + std::to_string(v + 1);
+    track.events.push_back(midi::Event::text_event(0, midi::meta::kTrackName, name));
+    track.events.push_back(midi::Event::program_change(0, channel, program));
+    struct Timed {
+      int64_t tick;
+      bool on;
+      int pitch;
+      int velocity;
+    };
+    std::vector<Timed> timed;
+    for (const ScoreNote& n : score.notes) {
+      if (n.voice != v) continue;
+      timed.push_back({n.onset, true, n.pitch, n.velocity});
+      timed.push_back({n.onset + n.duration, false, n.pitch, 0});
+    }
+    // Offs before ons at one tick, so a repeated note ends before it starts again.
+    std::stable_sort(timed.begin(), timed.end(), [](const Timed& a, const Timed& b) {
+      return std::tie(a.tick, a.on) < std::tie(b.tick, b.on);
+    });
+    for (const Timed& t : timed) {
+      track.events.push_back(t.on ? midi::Event::note_on(t.tick, channel, t.pitch, t.velocity)
+                                  : midi::Event::note_off(t.tick, channel, t.pitch, 0));
+    }
+    track.end_tick = score.end_tick;
+  }
+  return file;
+}
+
+ChoraleGrid score_to_grid(const Score& score, const GridOptions& options, GridStats* stats) {
+  GridStats local;
+  GridStats& st = stats ? *stats : local;
+  if (score.ticks_per_quarter <= 0 || score.ticks_per_quarter % 4 != 0) {
+    throw std::invalid_argument("score_to_grid: " + std::to_string(score.ticks_per_quarter) +
+                                " ticks per quarter is not a multiple of 4");
+  }
+  const int64_t step = score.ticks_per_quarter / 4;
+  auto snap = [step](int64_t tick) { return (tick + step / 2) / step; };
+  const int64_t steps = snap(score.end_tick);
+  ChoraleGrid grid;
+  grid.pitches.assign(static_cast<size_t>(steps), GridStep{kSilent, kSilent, kSilent, kSilent});
+  grid.onsets.assign(static_cast<size_t>(steps), {false, false, false, false});
+  const int voices = std::min(options.voices, kVoices);
+  for (const ScoreNote& n : score.notes) {
+    if (n.voice < 0 || n.voice >= voices) continue;
+    ++st.notes;
+    if (n.onset % step != 0) ++st.off_grid_onsets;
+    const int64_t first = snap(n.onset);
+    const int64_t last = std::max(snap(n.onset + n.duration), first + 1);
+    const bool upper = n.voice < 2;
+    for (int64_t t = first; t < last && t < steps; ++t) {
+      int8_t& cell = grid.pitches[static_cast<size_t>(t)][n.voice];
+      if (cell != kSilent) {
+        ++st.divisi_steps;
+        const bool keep_new = upper ? n.pitch > cell : n.pitch < cell;
+        if (!keep_new) continue;
+      }
+      cell = static_cast<int8_t>(n.pitch);
+      grid.onsets[static_cast<size_t>(t)][n.voice] = (t == first);
+    }
+  }
+  // Where a divisi swapped the kept pitch mid-note, the new pitch starts there.
+  for (size_t t = 0; t < grid.steps(); ++t) {
+    for (int v = 0; v < kVoices; ++v) {
+      const int8_t p = grid.pitches[t][v];
+      if (p != kSilent && (t == 0 || grid.pitches[t - 1][v] != p)) grid.onsets[t][v] = true;
+    }
+  }
+  return grid;
+}
+
+Score grid_to_score(const ChoraleGrid& grid, int ticks_per_quarter, uint32_t us_per_quarter,
+                    int velocity) {
+  Score score;
+  score.ticks_per_quarter = ticks_per_quarter;
+  score.voice_names = satb_voice_names();
+  score.tempos = {{0, us_per_quarter}};
+  score.time_signatures = {{0, midi::TimeSignature{}}};
+  const int64_t step = ticks_per_quarter / 4;
+  score.end_tick = static_cast<int64_t>(grid.steps()) * step;
+  for (int v = 0; v < kVoices; ++v) {
+    size_t t = 0;
+    while (t < grid.steps()) {
+      const int pitch = grid.pitches[t][v];
+      if (pitch == kSilent) {
+        ++t;
+        continue;
+      }
+      size_t end = t + 1;
+      while (end < grid.steps() && grid.pitches[end][v] == pitch && !grid.is_onset(end, v)) ++end;
+      score.notes.push_back({pitch, static_cast<int64_t>(t) * step,
+                             static_cast<int64_t>(end - t) * step, velocity, v});
+      t = end;
+    }
+  }
+  score.sort_notes();
+  return score;
+}
+
+}  // namespace bachgen::music
