@@ -28,6 +28,9 @@ TEST(Jsb, NamesTheProblemOfAMalformedFile) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {R"({"train": [)", "x.json: byte 12: not valid JSON"},
       {R"([1, 2])", "x.json: expected an object with train, valid and test"},
+      {R"({"train": [[[1.4e888, 60, 60, 60]]]})",  // found by fuzz.jsb_json
+       "x.json: not valid JSON: [json.exception.out_of_range.406] number overflow parsing "
+       "'1.4e888'"},
       {R"({"train": [], "valid": []})", "x.json: no \"test\" split"},
       {R"({"train": [[[60, 60, 60]]], "valid": [], "test": []})",
        "x.json: train[0] step 0 is not 4 pitches"},

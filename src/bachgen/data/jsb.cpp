@@ -74,6 +74,8 @@ JsbCorpus parse_jsb(std::string_view text, const std::string& source) {
     root = nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     fail(source, "byte " + std::to_string(e.byte) + ": not valid JSON");
+  } catch (const nlohmann::json::exception& e) {  // e.g. a number too large for a double
+    fail(source, std::string("not valid JSON: ") + e.what());
   }
   if (!root.is_object()) fail(source, "expected an object with train, valid and test");
   JsbCorpus corpus;
