@@ -72,7 +72,8 @@ TEST(MidiSummary, JsonHasTheDocumentedKeys) {
 TEST(MidiSummary, InvalidUtf8InNamesDoesNotBreakJson) {
   MidiFile f;
   f.tracks.emplace_back().events = {Event::meta_event(0, meta::kTrackName, {0xFF, 0xFE, 'a'})};
-  EXPECT_NO_THROW(nlohmann::json::parse(summary_to_json(summarize_midi(f, "y.mid", 1, {}))));
+  const std::string json = summary_to_json(summarize_midi(f, "y.mid", 1, {}));
+  EXPECT_TRUE(nlohmann::json::accept(json)) << json;
 }
 
 }  // namespace

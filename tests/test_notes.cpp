@@ -97,5 +97,22 @@ TEST(Notes, SortsByStartThenTrackChannelPitch) {
   EXPECT_EQ(notes[3].start, 10);
 }
 
+TEST(Notes, NoteEventsAreTheInverseOfPairing) {
+  // A repeated note (ends where the next starts), a chord, a zero-velocity note.
+  const std::vector<Note> notes = {note(0, 2, 60, 90, 0, 0, 100), note(0, 2, 64, 0, 0, 0, 50),
+                                   note(0, 2, 60, 80, 0, 100, 200)};
+  const std::vector<Event> events = note_events(notes);
+  const std::vector<Event> expected = {
+      Event::note_on(0, 2, 60, 90),  Event::note_on(0, 2, 64, 1), Event::note_off(50, 2, 64),
+      Event::note_off(100, 2, 60),   Event::note_on(100, 2, 60, 80), Event::note_off(200, 2, 60)};
+  EXPECT_EQ(events, expected);
+  MidiFile f = one_track(events, 200);
+  std::vector<Note> back = extract_notes(f);
+  ASSERT_EQ(back.size(), 3u);
+  EXPECT_EQ(back[0], notes[0]);
+  EXPECT_EQ(back[1].velocity, 1);
+  EXPECT_EQ(back[2], notes[2]);
+}
+
 }  // namespace
 }  // namespace bachgen::midi

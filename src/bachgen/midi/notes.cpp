@@ -213,4 +213,29 @@ std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options
   return merge_runs(std::move(notes), run_starts);
 }
 
+std::vector<Event> note_events(const std::vector<Note>& notes) {
+  struct Change {
+    int64_t tick;
+    bool on;
+    const Note* note;
+  };
+  std::vector<Change> changes;
+  changes.reserve(notes.size() * 2);
+  for (const Note& n : notes) {
+    changes.push_back({n.start, true, &n});
+    changes.push_back({std::max(n.end, n.start), false, &n});
+  }
+  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
+    return std::tie(a.tick, a.on, a.note->pitch) < std::tie(b.tick, b.on, b.note->pitch);
+  });
+  std::vector<Event> events;
+  events.reserve(changes.size());
+  for (const Change& c : changes) {
+    const Note& n = *c.note;
+    events.push_back(c.on ? Event::note_on(c.tick, n.channel, n.pitch, std::max<int>(1, n.velocity))
+                          : Event::note_off(c.tick, n.channel, n.pitch, n.off_velocity));
+  }
+  return events;
+}
+
 }  // namespace bachgen::midi

@@ -45,4 +45,10 @@ struct NoteStats {
 std::vector<Note> extract_notes(const MidiFile& file, const NoteOptions& options = {},
                                 NoteStats* stats = nullptr);
 
+// The inverse: note-on / note-off events for notes (their channel, pitch, velocity, start and
+// end; `track` is ignored), in time order. At one tick the note-offs come first, so a note
+// struck again where the last one ends stays two notes; then by pitch. Velocity 0 is written
+// as 1 (0 would be a note-off). Every event is a note-on or a note-off with velocity 0.
+std::vector<Event> note_events(const std::vector<Note>& notes);
+
 }  // namespace bachgen::midi

@@ -84,26 +84,13 @@ midi::MidiFile score_to_midi(const Score& score, int program) {
                                                 : "Voice " + std::to_string(v + 1);
     track.events.push_back(midi::Event::text_event(0, midi::meta::kTrackName, name));
     track.events.push_back(midi::Event::program_change(0, channel, program));
-    struct Timed {
-      int64_t tick;
-      bool on;
-      int pitch;
-      int velocity;
-    };
-    std::vector<Timed> timed;
+    std::vector<midi::Note> notes;
     for (const ScoreNote& n : score.notes) {
       if (n.voice != v) continue;
-      timed.push_back({n.onset, true, n.pitch, n.velocity});
-      timed.push_back({n.onset + n.duration, false, n.pitch, 0});
+      notes.push_back({0, static_cast<uint8_t>(channel), static_cast<uint8_t>(n.pitch),
+                       static_cast<uint8_t>(n.velocity), 0, n.onset, n.onset + n.duration});
     }
-    // Offs before ons at one tick, so a repeated note ends before it starts again.
-    std::stable_sort(timed.begin(), timed.end(), [](const Timed& a, const Timed& b) {
-      return std::tie(a.tick, a.on) < std::tie(b.tick, b.on);
-    });
-    for (const Timed& t : timed) {
-      track.events.push_back(t.on ? midi::Event::note_on(t.tick, channel, t.pitch, t.velocity)
-                                  : midi::Event::note_off(t.tick, channel, t.pitch, 0));
-    }
+    for (midi::Event& e : midi::note_events(notes)) track.events.push_back(std::move(e));
     track.end_tick = score.end_tick;
   }
   return file;

@@ -198,32 +198,23 @@ midi::MidiFile performance_to_midi(const std::vector<PerformanceNote>& notes) {
   midi::MidiFile file;
   file.format = 1;
   file.division = midi::Division::ticks_per_quarter(480);
-  midi::Track& conductor = file.tracks.emplace_back();
+  file.tracks.resize(2);  // both now, so neither reference below is invalidated
+  midi::Track& conductor = file.tracks[0];
   conductor.events = {midi::Event::tempo(0, kTempo)};
-  midi::Track& piano = file.tracks.emplace_back();
+  midi::Track& piano = file.tracks[1];
   piano.events.push_back(midi::Event::text_event(0, midi::meta::kTrackName, "Performance"));
   piano.events.push_back(midi::Event::program_change(0, 0, 0));
-  struct Timed {
-    int64_t tick;
-    bool on;
-    int pitch;
-    int velocity;
-  };
-  std::vector<Timed> timed;
   auto tick_of = [](double s) { return std::max<int64_t>(0, std::llround(s * 1000)); };
+  std::vector<midi::Note> ms_notes;
+  ms_notes.reserve(notes.size());
   for (const PerformanceNote& n : notes) {
-    const int64_t on = tick_of(n.start);
-    timed.push_back({on, true, n.pitch, n.velocity});
-    timed.push_back({std::max(tick_of(n.end), on), false, n.pitch, 0});
+    ms_notes.push_back({0, 0, static_cast<uint8_t>(std::clamp(n.pitch, 0, 127)),
+                        static_cast<uint8_t>(std::clamp(n.velocity, 1, 127)), 0, tick_of(n.start),
+                        tick_of(n.end)});
   }
-  std::stable_sort(timed.begin(), timed.end(), [](const Timed& a, const Timed& b) {
-    return std::make_tuple(a.tick, a.on, a.pitch) < std::make_tuple(b.tick, b.on, b.pitch);
-  });
-  for (const Timed& t : timed) {
-    piano.events.push_back(t.on ? midi::Event::note_on(t.tick, 0, t.pitch, std::max(1, t.velocity))
-                                : midi::Event::note_off(t.tick, 0, t.pitch, 0));
-  }
-  piano.end_tick = timed.empty() ? 0 : timed.back().tick;
+  std::vector<midi::Event> events = midi::note_events(ms_notes);
+  piano.end_tick = events.empty() ? 0 : events.back().tick;
+  for (midi::Event& e : events) piano.events.push_back(std::move(e));
   conductor.end_tick = piano.end_tick;
   return file;
 }
