@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/data/prepare.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
@@ -36,6 +37,8 @@ struct InspectSettings {
   bool json = false;   // one JSON object per file, one per line
   bool table = false;  // one table row per file, and a totals line
 };
+
+// `bachgen prepare` binds its flags straight to the library's data::PrepareSettings.
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -133,6 +136,24 @@ int run_inspect(const InspectSettings& s) {
   return 0;
 }
 
+int run_prepare(const data::PrepareSettings& s) {
+  const data::PrepareResult r = data::prepare_dataset(s);
+  std::printf("prepare: %s %s -> %s (%s)%s\n", s.source.c_str(), s.path.c_str(), s.out.c_str(),
+              s.vocab.c_str(), r.up_to_date ? ": up to date, nothing rebuilt" : "");
+  std::printf("  %-6s %8s %10s\n", "split", "pieces", "tokens");
+  const char* names[3] = {"train", "valid", "test"};
+  for (size_t i = 0; i < 3; ++i) {
+    std::printf("  %-6s %8zu %10zu\n", names[i], r.pieces[i], r.tokens[i]);
+  }
+  if (!r.up_to_date) {
+    std::printf("  %zu inputs in %.2f s; %zu skipped, %zu duplicates, %zu matched JSB, %zu excluded "
+                "as JSB valid/test (details: %s)\n",
+                r.files, r.seconds, r.skipped, r.duplicates, r.matched, r.excluded,
+                r.manifest.c_str());
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -155,6 +176,26 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->excludes(json_flag);
 
+  data::PrepareSettings prepare;
+  CLI::App* prepare_cmd = app.add_subcommand(
+      "prepare", "Turn a corpus into train/valid/test token shards and a manifest (docs/data.md)");
+  prepare_cmd->add_option("--source", prepare.source, "jsb | midi-chorales | midi-dir")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"jsb", "midi-chorales", "midi-dir"}));
+  prepare_cmd->add_option("path", prepare.path, "The JSB JSON file, or the folder of MIDI files")
+      ->required();
+  prepare_cmd->add_option("--vocab", prepare.vocab, "satb16 | satb16-onset | performance388")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"satb16", "satb16-onset", "performance388"}));
+  prepare_cmd->add_option("--out", prepare.out, "Output folder")->required();
+  prepare_cmd->add_option("--exclude-jsb", prepare.exclude_jsb,
+                          "MIDI sources: leave out chorales matching a valid/test piece of this "
+                          "Jsb16thSeparated.json");
+  prepare_cmd->add_option("--workers", prepare.threads, "Worker threads (0 = every core)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  prepare_cmd->add_flag("--force", prepare.force, "Rebuild even when the inputs are unchanged");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -168,6 +209,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
+    if (prepare_cmd->parsed()) return run_prepare(prepare);
     std::cout << app.help();
     return 0;
   } catch (const std::exception& e) {

@@ -88,4 +88,21 @@ void write_file_atomically(const std::string& path, const void* data, size_t siz
   }
 }
 
+void make_directories(const std::string& path) {
+  if (path.empty()) return;
+  size_t pos = 0;
+  while (pos != std::string::npos) {
+    pos = path.find('/', pos + 1);
+    const std::string prefix = path.substr(0, pos);
+    if (prefix.empty()) continue;
+    if (::mkdir(prefix.c_str(), 0755) != 0 && errno != EEXIST) {
+      throw std::runtime_error(prefix + ": cannot create folder: " + errno_text());
+    }
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    throw std::runtime_error(path + ": exists and is not a folder");
+  }
+}
+
 }  // namespace bachgen::io

@@ -25,4 +25,8 @@ inline void write_file_atomically(const std::string& path, const std::vector<uin
   write_file_atomically(path, bytes.data(), bytes.size());
 }
 
+// Creates a folder and its missing parents (mkdir -p). Throws std::runtime_error naming the
+// folder that could not be created and why.
+void make_directories(const std::string& path);
+
 }  // namespace bachgen::io

@@ -1,0 +1,405 @@
+// The prepare job: list inputs, hash them, skip if unchanged, encode in parallel, split,
+// de-duplicate, exclude JSB hold-out matches, write shards and the manifest atomically.
+#include "bachgen/data/prepare.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+#include <thread>
+
+#include "bachgen/data/chorale_corpus.h"
+#include "bachgen/data/jsb.h"
+#include "bachgen/data/token_shard.h"
+#include "bachgen/io/files.h"
+#include "bachgen/io/progress.h"
+#include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/score.h"
+#include "bachgen/runtime/build_info.h"
+#include "bachgen/tokenize/augment.h"
+#include "bachgen/tokenize/performance388.h"
+#include "bachgen/tokenize/satb16.h"
+
+namespace bachgen::data {
+
+namespace {
+
+using nlohmann::json;
+
+constexpr int kManifestVersion = 1;
+constexpr size_t kMaxJsonBytes = size_t{64} << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Inputs
+
+struct Fnv64 {
+  uint64_t h = 1469598103934665603ull;
+  void add(const void* data, size_t n) {
+    const auto* p = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < n; ++i) {
+      h ^= p[i];
+      h *= 1099511628211ull;
+    }
+  }
+  void add(const std::string& s) { add(s.data(), s.size() + 1); }
+  std::string hex() const {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+  }
+};
+
+bool is_directory(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+bool is_midi_name(const std::string& name) {
+  std::string lower = name;
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  auto ends = [&](const char* s) {
+    const std::string suffix = s;
+    return lower.size() > suffix.size() &&
+           lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends(".mid") || ends(".midi");
+}
+
+// MIDI files under `root` (relative paths, sorted); recursive when asked.
+void list_midi(const std::string& root, const std::string& relative, bool recursive,
+               std::vector<std::string>& out) {
+  const std::string dir = relative.empty() ? root : root + "/" + relative;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) throw std::runtime_error(dir + ": cannot open folder");
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string rel = relative.empty() ? name : relative + "/" + name;
+    if (is_directory(root + "/" + rel)) {
+      if (recursive) list_midi(root, rel, recursive, out);
+    } else if (is_midi_name(name)) {
+      out.push_back(rel);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoding one piece
+
+struct Piece {
+  std::string name;     // relative file name, or "train/12" for JSB
+  bool ok = false;
+  std::string error;    // why it was skipped
+  uint64_t content = 0; // hash of the file's bytes (duplicates)
+  Split split = Split::kTrain;
+  std::vector<int32_t> tokens;
+  bool has_grid = false;
+  music::ChoraleGrid grid;  // for matching against JSB
+  music::GridStats grid_stats;
+};
+
+std::vector<int32_t> encode_grid(const music::ChoraleGrid& grid, VocabId vocab) {
+  switch (vocab) {
+    case VocabId::kSatb16: return tokenize::encode_satb16(grid);
+    case VocabId::kSatb16Onset: return tokenize::encode_satb16_onset(grid);
+    case VocabId::kPerformance388:
+      return tokenize::encode_performance(tokenize::performance_notes(
+          music::score_to_midi(music::grid_to_score(grid))));
+  }
+  return {};
+}
+
+void encode_midi_piece(const std::string& root, VocabId vocab, bool chorales, Piece& piece) {
+  const std::string path = root + "/" + piece.name;
+  try {
+    const std::vector<uint8_t> bytes = io::read_file_bytes(path, midi::kMaxMidiFileBytes);
+    Fnv64 h;
+    h.add(bytes.data(), bytes.size());
+    piece.content = h.h;
+    const midi::MidiFile file = midi::parse_midi(bytes, path);
+    const music::Score score = music::score_from_midi(file);
+    if (score.voices() == music::kVoices && score.ticks_per_quarter % 4 == 0) {
+      piece.grid = music::score_to_grid(score, {}, &piece.grid_stats);
+      piece.has_grid = true;
+    }
+    if (vocab == VocabId::kPerformance388) {
+      piece.tokens = tokenize::encode_performance(tokenize::performance_notes(file));
+    } else if (!piece.has_grid) {
+      throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; " +
+                               vocab_name(vocab) + " needs 4 (S, A, T, B)");
+    } else {
+      piece.tokens = encode_grid(piece.grid, vocab);
+    }
+    const auto name = chorales ? parse_chorale_file_name(piece.name) : std::nullopt;
+    if (name) {
+      piece.split = split_of_bwv(name->bwv);
+    } else {  // any other file: by a hash of its relative path, 80 / 10 / 10
+      Fnv64 p;
+      p.add(piece.name);
+      const uint64_t bucket = p.h % 100;
+      piece.split = bucket < 80 ? Split::kTrain : bucket < 90 ? Split::kValid : Split::kTest;
+    }
+    piece.ok = true;
+  } catch (const std::exception& e) {
+    piece.error = e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The manifest
+
+bool up_to_date(const std::string& out, const std::string& input_hash) {
+  json m;
+  try {
+    const std::vector<uint8_t> bytes = io::read_file_bytes(out + "/manifest.json", kMaxJsonBytes);
+    m = json::parse(bytes.begin(), bytes.end());
+    if (m.value("input_hash", "") != input_hash) return false;
+    for (Split s : kSplits) {
+      const json& split = m.at("splits").at(split_name(s));
+      struct stat st {};
+      const std::string file = out + "/" + split.at("file").get<std::string>();
+      if (::stat(file.c_str(), &st) != 0 || static_cast<uint64_t>(st.st_size) != split.at("bytes").get<uint64_t>()) {
+        return false;
+      }
+    }
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+PrepareResult prepare_dataset(const PrepareSettings& s) {
+  PrepareResult result;
+  const VocabId vocab = parse_vocab(s.vocab);
+  const bool jsb_source = s.source == "jsb";
+  const bool chorales = s.source == "midi-chorales";
+  if (!jsb_source && !chorales && s.source != "midi-dir") {
+    throw std::runtime_error("unknown --source '" + s.source + "' (jsb, midi-chorales or midi-dir)");
+  }
+  if (s.out.empty()) throw std::runtime_error("no output folder (--out)");
+  if (jsb_source && !s.exclude_jsb.empty()) {
+    throw std::runtime_error("--exclude-jsb is for MIDI sources; JSB keeps its own split");
+  }
+  io::Progress timer("prepare", 0, "files", stderr);
+
+  // Inputs and their hash: settings, then every input's name and bytes.
+  Fnv64 input_hash;
+  input_hash.add("prepare v" + std::to_string(kManifestVersion) + " " + s.source + " " + s.vocab);
+  std::vector<std::string> names;
+  std::vector<uint8_t> jsb_bytes;
+  if (jsb_source) {
+    try {
+      jsb_bytes = io::read_file_bytes(s.path, kMaxJsonBytes);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(s.path + ": " + e.what());
+    }
+    input_hash.add(jsb_bytes.data(), jsb_bytes.size());
+  } else {
+    if (!is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
+    list_midi(s.path, "", /*recursive=*/!chorales, names);
+    if (names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
+    for (const std::string& n : names) {
+      input_hash.add(n);
+      std::vector<uint8_t> bytes;
+      try {
+        bytes = io::read_file_bytes(s.path + "/" + n, midi::kMaxMidiFileBytes);
+      } catch (const std::exception&) {
+        // unreadable: encoding reports it; the name alone goes into the hash
+      }
+      input_hash.add(bytes.data(), bytes.size());
+    }
+  }
+  std::vector<uint8_t> exclude_bytes;
+  if (!s.exclude_jsb.empty()) {
+    try {
+      exclude_bytes = io::read_file_bytes(s.exclude_jsb, kMaxJsonBytes);
+    } catch (const std::exception& e) {
+      throw std::runtime_error(s.exclude_jsb + ": " + e.what());
+    }
+    input_hash.add("exclude-jsb");
+    input_hash.add(exclude_bytes.data(), exclude_bytes.size());
+  }
+  io::make_directories(s.out);
+  result.manifest = s.out + "/manifest.json";
+  if (!s.force && up_to_date(s.out, input_hash.hex())) {
+    const std::vector<uint8_t> bytes = io::read_file_bytes(result.manifest, kMaxJsonBytes);
+    const json m = json::parse(bytes.begin(), bytes.end());
+    for (Split sp : kSplits) {
+      const size_t i = static_cast<size_t>(sp);
+      result.pieces[i] = m["splits"][split_name(sp)]["pieces"].get<size_t>();
+      result.tokens[i] = m["splits"][split_name(sp)]["tokens"].get<size_t>();
+    }
+    result.files = m["source"]["files"].get<size_t>();
+    result.up_to_date = true;
+    result.seconds = timer.elapsed_seconds();
+    return result;
+  }
+
+  // Encode every piece.
+  std::vector<Piece> pieces;
+  if (jsb_source) {
+    const JsbCorpus corpus = parse_jsb(
+        std::string_view(reinterpret_cast<const char*>(jsb_bytes.data()), jsb_bytes.size()), s.path);
+    for (Split sp : kSplits) {
+      const auto& grids = corpus.split(split_name(sp));
+      for (size_t i = 0; i < grids.size(); ++i) {
+        Piece p;
+        p.name = std::string(split_name(sp)) + "/" + std::to_string(i);
+        p.split = sp;
+        p.grid = grids[i];
+        p.has_grid = true;
+        try {
+          p.tokens = encode_grid(p.grid, vocab);
+          p.ok = true;
+        } catch (const std::exception& e) {
+          p.error = e.what();
+        }
+        pieces.push_back(std::move(p));
+      }
+    }
+  } else {
+    pieces.resize(names.size());
+    for (size_t i = 0; i < names.size(); ++i) pieces[i].name = names[i];
+    const int threads = s.threads > 0 ? s.threads
+                                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+    std::atomic<size_t> next{0}, done{0};
+    std::vector<std::thread> workers;
+    for (int t = 0; t < std::min<int>(threads, static_cast<int>(names.size())); ++t) {
+      workers.emplace_back([&] {
+        for (size_t i = next++; i < pieces.size(); i = next++) {
+          encode_midi_piece(s.path, vocab, chorales, pieces[i]);
+          ++done;
+        }
+      });
+    }
+    io::Progress progress("prepare", names.size(), "files", stderr);
+    while (done.load() < names.size()) {
+      if (s.progress) progress.update(done.load());
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (std::thread& w : workers) w.join();
+  }
+  result.files = pieces.size();
+
+  // De-duplicate byte-identical files, then match against the JSB hold-out.
+  json duplicates = json::array(), skipped = json::array(), matches = json::array(),
+       excluded = json::array();
+  std::vector<bool> keep(pieces.size(), true);
+  std::map<uint64_t, size_t> first_with_content;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (!pieces[i].ok) {
+      keep[i] = false;
+      ++result.skipped;
+      skipped.push_back({{"file", pieces[i].name}, {"error", pieces[i].error}});
+      continue;
+    }
+    if (jsb_source) continue;
+    const auto [it, fresh] = first_with_content.emplace(pieces[i].content, i);
+    if (!fresh) {
+      keep[i] = false;
+      ++result.duplicates;
+      duplicates.push_back({{"file", pieces[i].name}, {"duplicate_of", pieces[it->second].name}});
+    }
+  }
+  if (!exclude_bytes.empty()) {
+    const JsbCorpus holdout = parse_jsb(
+        std::string_view(reinterpret_cast<const char*>(exclude_bytes.data()), exclude_bytes.size()),
+        s.exclude_jsb);
+    std::vector<music::ChoraleGrid> grids;
+    std::vector<size_t> index_of;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (keep[i] && pieces[i].has_grid) {
+        grids.push_back(pieces[i].grid);
+        index_of.push_back(i);
+      }
+    }
+    std::vector<bool> seen(pieces.size(), false);
+    for (const ChoraleMatch& m : match_chorales(grids, holdout)) {
+      const size_t i = index_of[m.midi_index];
+      matches.push_back({{"file", pieces[i].name},
+                         {"jsb_split", split_name(m.jsb_split)},
+                         {"jsb_index", m.jsb_index},
+                         {"soprano_similarity", m.soprano},
+                         {"bass_similarity", m.bass}});
+      if (!seen[i]) ++result.matched;
+      seen[i] = true;
+      if (m.jsb_split != Split::kTrain && keep[i]) {
+        keep[i] = false;
+        ++result.excluded;
+        excluded.push_back({{"file", pieces[i].name},
+                            {"reason", std::string("matches JSB ") + split_name(m.jsb_split) +
+                                           " piece " + std::to_string(m.jsb_index)}});
+      }
+    }
+  }
+
+  // Shards.
+  std::array<TokenShard, 3> shards;
+  std::array<json, 3> split_names;
+  tokenize::VoiceRanges ranges;
+  music::GridStats grid_totals;
+  for (auto& shard : shards) shard.vocab = vocab;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (!keep[i]) continue;
+    const size_t sp = static_cast<size_t>(pieces[i].split);
+    shards[sp].add_piece(pieces[i].tokens);
+    split_names[sp].push_back(pieces[i].name);
+    grid_totals.off_grid_onsets += pieces[i].grid_stats.off_grid_onsets;
+    grid_totals.divisi_steps += pieces[i].grid_stats.divisi_steps;
+    if (vocab != VocabId::kPerformance388 && pieces[i].split == Split::kTrain) {
+      ranges.include(tokenize::chorale_voice_ranges(pieces[i].tokens.data(), pieces[i].tokens.size(), 1));
+    }
+  }
+  json manifest;
+  manifest["format"] = "bachgen-prepare";
+  manifest["format_version"] = kManifestVersion;
+  manifest["bachgen_version"] = runtime::version();
+  manifest["input_hash"] = input_hash.hex();
+  manifest["source"] = {{"kind", s.source}, {"path", s.path}, {"files", pieces.size()}};
+  if (!s.exclude_jsb.empty()) manifest["source"]["exclude_jsb"] = s.exclude_jsb;
+  manifest["vocab"] = {{"name", vocab_name(vocab)},
+                       {"id", static_cast<uint32_t>(vocab)},
+                       {"size", vocab_size(vocab)}};
+  for (Split sp : kSplits) {
+    const size_t i = static_cast<size_t>(sp);
+    const std::string file = std::string(split_name(sp)) + ".tokens";
+    const std::vector<uint8_t> bytes = encode_shard(shards[i]);
+    io::write_file_atomically(s.out + "/" + file, bytes);
+    result.pieces[i] = shards[i].pieces();
+    result.tokens[i] = shards[i].tokens.size();
+    manifest["splits"][split_name(sp)] = {{"file", file},
+                                          {"pieces", shards[i].pieces()},
+                                          {"tokens", shards[i].tokens.size()},
+                                          {"bytes", bytes.size()},
+                                          {"names", split_names[i].is_null() ? json::array() : split_names[i]}};
+  }
+  if (vocab != VocabId::kPerformance388) {
+    manifest["voice_ranges"] = {{"lowest", ranges.lowest}, {"highest", ranges.highest}};
+  }
+  if (!jsb_source) {
+    manifest["grid"] = {{"off_grid_onsets", grid_totals.off_grid_onsets},
+                        {"divisi_steps", grid_totals.divisi_steps}};
+  }
+  manifest["skipped"] = skipped;
+  manifest["duplicates"] = duplicates;
+  manifest["jsb_matches"] = matches;
+  manifest["excluded"] = excluded;
+  io::write_file_atomically(result.manifest,
+                            manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  result.seconds = timer.elapsed_seconds();
+  return result;
+}
+
+}  // namespace bachgen::data

@@ -1,0 +1,68 @@
+// Progress bar and plain progress lines.
+#include "bachgen/io/progress.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+
+namespace bachgen::io {
+
+Progress::Progress(std::string label, size_t total, std::string unit, std::FILE* out)
+    : label_(std::move(label)),
+      total_(total),
+      unit_(std::move(unit)),
+      out_(out),
+      tty_(::isatty(::fileno(out)) != 0),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
+
+double Progress::elapsed_seconds() const {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+}
+
+void Progress::update(size_t done) {
+  if (finished_) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (tty_) {
+    if (now - last_draw_ < std::chrono::milliseconds(100)) return;
+    last_draw_ = now;
+    draw(done, false);
+    return;
+  }
+  const size_t tenth = total_ == 0 ? 10 : done * 10 / total_;
+  if (tenth > last_tenth_ && tenth < 10) {
+    last_tenth_ = tenth;
+    draw(done, false);
+  }
+}
+
+void Progress::draw(size_t done, bool final) {
+  const double seconds = std::max(elapsed_seconds(), 1e-9);
+  const double rate = static_cast<double>(done) / seconds;
+  const double eta = rate > 0 ? static_cast<double>(total_ - std::min(done, total_)) / rate : 0;
+  if (tty_ && !final) {
+    constexpr int kWidth = 30;
+    const int filled = total_ == 0 ? kWidth : static_cast<int>(kWidth * std::min(done, total_) / total_);
+    std::string bar(static_cast<size_t>(filled), '=');
+    if (filled < kWidth) bar += '>';
+    bar.resize(kWidth, ' ');
+    std::fprintf(out_, "\r%s [%s] %zu/%zu %s, %.0f %s/s, ETA %.0f s ", label_.c_str(), bar.c_str(),
+                 done, total_, unit_.c_str(), rate, unit_.c_str(), eta);
+  } else if (!final) {
+    std::fprintf(out_, "%s: %zu/%zu %s (%.0f %s/s, ETA %.0f s)\n", label_.c_str(), done, total_,
+                 unit_.c_str(), rate, unit_.c_str(), eta);
+  }
+  std::fflush(out_);
+}
+
+void Progress::finish(const std::string& summary) {
+  if (finished_) return;
+  finished_ = true;
+  const double seconds = std::max(elapsed_seconds(), 1e-9);
+  std::fprintf(out_, "%s%s: %zu %s in %.2f s (%.0f %s/s)%s%s\n", tty_ ? "\r\033[K" : "",
+               label_.c_str(), total_, unit_.c_str(), seconds, static_cast<double>(total_) / seconds,
+               unit_.c_str(), summary.empty() ? "" : " ", summary.c_str());
+  std::fflush(out_);
+}
+
+}  // namespace bachgen::io
