@@ -28,9 +28,16 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
+// Temp files named after the running test: CTest runs the tests in parallel processes.
+std::string test_file(const std::string& suffix) {
+  return testing::temp_path(std::string("cli_") +
+                            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                            suffix);
+}
+
 CliResult run(const std::string& args, const std::string& program = BACHGEN_CLI) {
-  const std::string out = testing::temp_path("cli_out.txt");
-  const std::string err = testing::temp_path("cli_err.txt");
+  const std::string out = test_file("out.txt");
+  const std::string err = test_file("err.txt");
   const std::string command = "'" + program + "' " + args + " >'" + out + "' 2>'" + err + "'";
   const int status = std::system(command.c_str());
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
@@ -46,7 +53,7 @@ std::string write_chorale_fixture() {
                         midi::Event::note_on(0, 0, 67, 90), midi::Event::note_off(960, 0, 67),
                         midi::Event::note_on(960, 0, 69, 90), midi::Event::note_off(1440, 0, 69)};
   f.tracks[1].end_tick = 1440;
-  const std::string path = testing::temp_path("cli_fixture.mid");
+  const std::string path = test_file("fixture.mid");
   midi::write_midi_file(path, f);
   return path;
 }
@@ -74,7 +81,7 @@ TEST(Cli, InspectPrintsASummary) {
 
 TEST(Cli, InspectJsonGoesOnAfterABadFileAndExitsOne) {
   const std::string good = write_chorale_fixture();
-  const std::string bad = testing::temp_path("cli_bad.mid");
+  const std::string bad = test_file("bad.mid");
   std::ofstream(bad) << "MThd this is not a MIDI file";
   const CliResult r = run("inspect --json '" + good + "' '" + bad + "' '" + good + "'");
   EXPECT_EQ(r.exit_code, 1);
@@ -96,7 +103,7 @@ TEST(Cli, InspectJsonGoesOnAfterABadFileAndExitsOne) {
 }
 
 TEST(Cli, InspectTableReadsAFolder) {
-  const std::string dir = testing::temp_path("cli_folder");
+  const std::string dir = test_file("folder");
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
   const std::string fixture = write_chorale_fixture();
   std::system(("cp '" + fixture + "' '" + dir + "/b.mid' && cp '" + fixture + "' '" + dir +
@@ -122,7 +129,7 @@ TEST(Cli, BadArgumentsExitNonZero) {
 }
 
 TEST(Cli, AnInstalledCopyFindsItsResourcesBesideItself) {
-  const std::string prefix = testing::temp_path("install-prefix");
+  const std::string prefix = test_file("install-prefix");
   const std::string install = std::string("'") + BACHGEN_CMAKE + "' --install '" +
                               BACHGEN_BINARY_DIR + "' --prefix '" + prefix + "' >/dev/null";
   ASSERT_EQ(std::system(install.c_str()), 0) << install;

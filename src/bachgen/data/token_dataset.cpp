@@ -1,0 +1,156 @@
+// Window sampling, augmentation and collation for the token datasets.
+#include "bachgen/data/token_dataset.h"
+
+#include <algorithm>
+
+#include "bachgen/tokenize/performance388.h"
+#include "bachgen/tokenize/satb16.h"
+
+namespace bachgen::data {
+
+namespace {
+
+// SplitMix64: a small, well-mixed generator; one per example, seeded from (seed, index).
+struct SplitMix {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
+};
+
+int32_t pad_of(VocabId vocab) {
+  return vocab == VocabId::kPerformance388 ? tokenize::PerformanceVocab::kPad
+                                           : tokenize::ChoraleTokens::kPad;
+}
+
+}  // namespace
+
+WindowDataset::WindowDataset(std::shared_ptr<const TokenShard> shard, WindowOptions options,
+                             std::optional<tokenize::VoiceRanges> corpus_ranges)
+    : shard_(std::move(shard)), options_(std::move(options)) {
+  TORCH_CHECK(shard_ && shard_->pieces() > 0, "WindowDataset: the shard has no pieces");
+  TORCH_CHECK(options_.length > 0, "WindowDataset: window length must be positive");
+  chorale_ = shard_->vocab != VocabId::kPerformance388;
+  uint64_t total = 0;
+  for (size_t i = 0; i < shard_->pieces(); ++i) {
+    total += shard_->piece_length(i);
+    cumulative_.push_back(total);
+    if (chorale_ && !corpus_ranges) {
+      std::vector<int32_t> piece(shard_->piece(i), shard_->piece(i) + shard_->piece_length(i));
+      ranges_.include(tokenize::chorale_voice_ranges(piece.data(), piece.size(), 1));
+    }
+  }
+  TORCH_CHECK(total > 0, "WindowDataset: the shard has no tokens");
+  if (corpus_ranges) ranges_ = *corpus_ranges;
+  examples_ = options_.examples_per_epoch > 0
+                  ? options_.examples_per_epoch
+                  : std::max<size_t>(1, total / static_cast<size_t>(options_.length));
+}
+
+std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens) const {
+  SplitMix rng{options_.seed * 0x100000001B3ull ^ (index + 1) * 0x9E3779B97F4A7C15ull};
+  // A token position uniformly over the shard: longer pieces give more windows.
+  const uint64_t position = rng.below(cumulative_.back());
+  const size_t piece = static_cast<size_t>(
+      std::upper_bound(cumulative_.begin(), cumulative_.end(), position) - cumulative_.begin());
+  const size_t piece_length = shard_->piece_length(piece);
+  const size_t want = static_cast<size_t>(options_.length) + 1;
+  size_t start = 0;
+  if (piece_length > want) {
+    start = static_cast<size_t>(rng.below(piece_length - want + 1));
+    // Chorale windows start at the BOS or on a soprano token (a step boundary).
+    if (chorale_ && start > 0) start = 1 + (start - 1) / music::kVoices * music::kVoices;
+  }
+  const uint16_t* tokens = shard_->piece(piece);
+  std::vector<int32_t> window(tokens + start, tokens + std::min(piece_length, start + want));
+
+  if (options_.augment) {
+    if (chorale_) {
+      const std::vector<int32_t> whole(tokens, tokens + piece_length);
+      const auto [lo, hi] = tokenize::allowed_transpositions(
+          tokenize::chorale_voice_ranges(whole.data(), whole.size(), 1), ranges_,
+          options_.max_transpose);
+      const int k = lo + static_cast<int>(rng.below(static_cast<uint64_t>(hi - lo + 1)));
+      tokenize::transpose_chorale_tokens(window.data(), window.size(), k);
+    } else {
+      const int span = std::min(options_.max_transpose, 3);
+      const int k = -span + static_cast<int>(rng.below(static_cast<uint64_t>(2 * span + 1)));
+      tokenize::transpose_performance_tokens(window.data(), window.size(), k);  // skipped if out of range
+      if (!options_.stretch.empty()) {
+        const double factor = options_.stretch[rng.below(options_.stretch.size())];
+        if (factor != 1.0) {
+          window = tokenize::stretch_performance_tokens(window, factor);
+          if (window.size() > want) window.resize(want);
+        }
+      }
+    }
+  }
+  *real_tokens = window.size();
+  window.resize(want, pad_of(shard_->vocab));
+  return window;
+}
+
+TokenBatch WindowDataset::get_batch(std::vector<size_t> indices) {
+  const int64_t b = static_cast<int64_t>(indices.size());
+  const int64_t l = options_.length;
+  TokenBatch batch{torch::empty({b, l}, torch::kInt64), torch::empty({b, l}, torch::kInt64),
+                   torch::zeros({b, l}, torch::kFloat32)};
+  auto input = batch.input.accessor<int64_t, 2>();
+  auto target = batch.target.accessor<int64_t, 2>();
+  auto mask = batch.mask.accessor<float, 2>();
+  for (int64_t i = 0; i < b; ++i) {
+    size_t real = 0;
+    const std::vector<int32_t> w = example(indices[static_cast<size_t>(i)], &real);
+    for (int64_t t = 0; t < l; ++t) {
+      input[i][t] = w[static_cast<size_t>(t)];
+      target[i][t] = w[static_cast<size_t>(t) + 1];
+      mask[i][t] = static_cast<size_t>(t) + 1 < real ? 1.0f : 0.0f;
+    }
+  }
+  return batch;
+}
+
+std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t length, int64_t batch) {
+  TORCH_CHECK(length > 0 && batch > 0, "evaluation_batches: length and batch must be positive");
+  const int32_t pad = pad_of(shard.vocab);
+  std::vector<std::vector<int32_t>> windows;  // L + 1 tokens each, and how many are real
+  std::vector<size_t> reals;
+  for (size_t p = 0; p < shard.pieces(); ++p) {
+    const size_t n = shard.piece_length(p);
+    const uint16_t* tokens = shard.piece(p);
+    for (size_t start = 0; start + 1 < n; start += static_cast<size_t>(length)) {
+      const size_t end = std::min(n, start + static_cast<size_t>(length) + 1);
+      std::vector<int32_t> w(tokens + start, tokens + end);
+      reals.push_back(w.size());
+      w.resize(static_cast<size_t>(length) + 1, pad);
+      windows.push_back(std::move(w));
+    }
+  }
+  std::vector<TokenBatch> batches;
+  for (size_t first = 0; first < windows.size(); first += static_cast<size_t>(batch)) {
+    const int64_t b = std::min<int64_t>(batch, static_cast<int64_t>(windows.size() - first));
+    TokenBatch out{torch::empty({b, length}, torch::kInt64),
+                   torch::empty({b, length}, torch::kInt64),
+                   torch::zeros({b, length}, torch::kFloat32)};
+    auto input = out.input.accessor<int64_t, 2>();
+    auto target = out.target.accessor<int64_t, 2>();
+    auto mask = out.mask.accessor<float, 2>();
+    for (int64_t i = 0; i < b; ++i) {
+      const auto& w = windows[first + static_cast<size_t>(i)];
+      const size_t real = reals[first + static_cast<size_t>(i)];
+      for (int64_t t = 0; t < length; ++t) {
+        input[i][t] = w[static_cast<size_t>(t)];
+        target[i][t] = w[static_cast<size_t>(t) + 1];
+        mask[i][t] = static_cast<size_t>(t) + 1 < real ? 1.0f : 0.0f;
+      }
+    }
+    batches.push_back(std::move(out));
+  }
+  return batches;
+}
+
+}  // namespace bachgen::data
