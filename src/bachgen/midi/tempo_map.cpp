@@ -12,6 +12,7 @@ __extension__ using Int128 = __int128;
 
 void collect_tempos(const Track& track, std::vector<TempoChange>& out) {
   for (const Event& e : track.events) {
+    if (e.type != EventType::kMeta) continue;
     if (auto us = decode_tempo(e)) out.push_back({e.tick, *us});
   }
 }
@@ -63,18 +64,24 @@ double TempoMap::seconds_at(int64_t tick) const {
   // The last change at or before `tick`.
   const auto it = std::upper_bound(changes_.begin(), changes_.end(), tick,
                                    [](int64_t t, const TempoChange& c) { return t < c.tick; });
-  Int128 scaled = 0;
-  long double base = 0;
+  Int128 total = 0;  // microseconds x ticks-per-quarter, exactly
   if (it == changes_.begin()) {
-    scaled = static_cast<Int128>(tick) * kDefaultTempo;
+    total = static_cast<Int128>(tick) * kDefaultTempo;
   } else {
     const size_t i = static_cast<size_t>(it - changes_.begin()) - 1;
-    base = start_scaled_us_[i];
-    scaled = static_cast<Int128>(tick - std::max<int64_t>(changes_[i].tick, 0)) *
-             changes_[i].us_per_quarter;
+    // Starts are whole numbers held exactly in a long double (64-bit mantissa) below 2^64.
+    const long double start = start_scaled_us_[i];
+    total = (start < 9.2e18L ? static_cast<Int128>(static_cast<int64_t>(start))
+                             : static_cast<Int128>(start)) +
+            static_cast<Int128>(tick - std::max<int64_t>(changes_[i].tick, 0)) *
+                changes_[i].us_per_quarter;
   }
-  const long double us_times_tpq = base + static_cast<long double>(scaled);
-  return static_cast<double>(us_times_tpq / (1e6L * division_.ticks_per_quarter()));
+  const int64_t denominator = int64_t{1000000} * division_.ticks_per_quarter();
+  if (total < (Int128{1} << 53)) {
+    // Both exact in a double: one correctly rounded division.
+    return static_cast<double>(static_cast<int64_t>(total)) / static_cast<double>(denominator);
+  }
+  return static_cast<double>(static_cast<long double>(total) / denominator);
 }
 
 int64_t TempoMap::tick_at(double seconds) const {

@@ -2,6 +2,7 @@
 #include "bachgen/music/score.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <tuple>
 
@@ -10,9 +11,13 @@
 namespace bachgen::music {
 
 void Score::sort_notes() {
-  std::stable_sort(notes.begin(), notes.end(), [](const ScoreNote& a, const ScoreNote& b) {
+  auto order = [](const ScoreNote& a, const ScoreNote& b) {
     return std::tie(a.onset, a.voice, a.pitch) < std::tie(b.onset, b.voice, b.pitch);
-  });
+  };
+  // Notes from MIDI arrive sorted already; checking is much cheaper than sorting.
+  if (!std::is_sorted(notes.begin(), notes.end(), order)) {
+    std::stable_sort(notes.begin(), notes.end(), order);
+  }
 }
 
 Score score_from_midi(const midi::MidiFile& file) {
@@ -37,9 +42,11 @@ Score score_from_midi(const midi::MidiFile& file) {
     score.end_tick = std::max(score.end_tick, n.end);
   }
   score.tempos = midi::TempoMap::of_file(file).changes();
+  score.notes.reserve(notes.size());
   for (const midi::Track& t : file.tracks) {
     score.end_tick = std::max(score.end_tick, t.end_tick);
     for (const midi::Event& e : t.events) {
+      if (e.type != midi::EventType::kMeta) continue;
       if (auto ts = midi::decode_time_signature(e)) score.time_signatures.push_back({e.tick, *ts});
       if (auto ks = midi::decode_key_signature(e)) score.key_signatures.push_back({e.tick, *ks});
     }
@@ -104,17 +111,26 @@ ChoraleGrid score_to_grid(const Score& score, const GridOptions& options, GridSt
                                 " ticks per quarter is not a multiple of 4");
   }
   const int64_t step = score.ticks_per_quarter / 4;
-  auto snap = [step](int64_t tick) { return (tick + step / 2) / step; };
+  // Rounds to the nearest step. 32-bit division where the ticks allow (always, in practice):
+  // 64-bit division dominated this function's time.
+  auto snap = [step](int64_t tick) -> int64_t {
+    const int64_t rounded = tick + step / 2;
+    if (rounded >= 0 && rounded <= INT32_MAX) {
+      return static_cast<uint32_t>(rounded) / static_cast<uint32_t>(step);
+    }
+    return rounded / step;
+  };
   const int64_t steps = snap(score.end_tick);
   ChoraleGrid grid;
   grid.pitches.assign(static_cast<size_t>(steps), GridStep{kSilent, kSilent, kSilent, kSilent});
   grid.onsets.assign(static_cast<size_t>(steps), {false, false, false, false});
   const int voices = std::min(options.voices, kVoices);
+  const int64_t divisi_before = st.divisi_steps;
   for (const ScoreNote& n : score.notes) {
     if (n.voice < 0 || n.voice >= voices) continue;
     ++st.notes;
-    if (n.onset % step != 0) ++st.off_grid_onsets;
     const int64_t first = snap(n.onset);
+    if (first * step != n.onset) ++st.off_grid_onsets;
     const int64_t last = std::max(snap(n.onset + n.duration), first + 1);
     const bool upper = n.voice < 2;
     for (int64_t t = first; t < last && t < steps; ++t) {
@@ -129,7 +145,7 @@ ChoraleGrid score_to_grid(const Score& score, const GridOptions& options, GridSt
     }
   }
   // Where a divisi swapped the kept pitch mid-note, the new pitch starts there.
-  for (size_t t = 0; t < grid.steps(); ++t) {
+  for (size_t t = 0; st.divisi_steps > divisi_before && t < grid.steps(); ++t) {
     for (int v = 0; v < kVoices; ++v) {
       const int8_t p = grid.pitches[t][v];
       if (p != kSilent && (t == 0 || grid.pitches[t - 1][v] != p)) grid.onsets[t][v] = true;

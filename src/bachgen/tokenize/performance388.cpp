@@ -59,6 +59,7 @@ std::vector<PerformanceNote> performance_notes(const midi::MidiFile& file,
     // released, unless the same pitch is struck again first, which ends it there.
     for (size_t t = 0; t < file.tracks.size(); ++t) {
       const auto pedals = pedal_intervals(file.tracks[t]);
+      if (std::all_of(pedals.begin(), pedals.end(), [](const auto& p) { return p.empty(); })) continue;
       std::map<std::pair<int, int>, std::vector<midi::Note*>> by_key;  // (channel, pitch)
       for (midi::Note& n : notes) {
         if (n.track != static_cast<int32_t>(t)) continue;
@@ -95,22 +96,32 @@ std::vector<PerformanceNote> performance_notes(const midi::MidiFile& file,
   for (const midi::Note& n : notes) {
     out.push_back({n.pitch, map.seconds_at(n.start), map.seconds_at(n.end), n.velocity});
   }
-  std::sort(out.begin(), out.end(), note_less);
+  // extract_notes sorted by start already (sustain only moves ends): order each group of equal
+  // starts by pitch, end and velocity. Groups are chords: a few notes each.
+  for (size_t first = 0; first < out.size();) {
+    size_t last = first + 1;
+    while (last < out.size() && out[last].start == out[first].start) ++last;
+    if (last - first > 1) std::sort(out.begin() + first, out.begin() + last, note_less);
+    first = last;
+  }
   return out;
 }
 
 std::vector<int32_t> encode_performance(const std::vector<PerformanceNote>& notes,
                                         const PerformanceEncodeOptions& options) {
-  struct Change {
-    int64_t step;
-    bool on;
-    int pitch;
+  // Changes as sortable keys: (step << 7 | pitch). Onsets carry their velocity.
+  struct Onset {
+    uint64_t key;
     int velocity;
   };
-  std::vector<Change> changes;
-  changes.reserve(notes.size() * 2);
+  std::vector<Onset> onsets;
+  std::vector<uint64_t> offsets;
+  onsets.reserve(notes.size());
+  offsets.reserve(notes.size());
+  // Rounded to the nearest step, halves away from zero (as llround, inline); never negative.
   auto step_of = [](double seconds) {
-    return std::max<int64_t>(0, std::llround(seconds * V::kStepsPerSecond));
+    const double steps = seconds * V::kStepsPerSecond;
+    return steps <= 0 ? int64_t{0} : static_cast<int64_t>(steps + 0.5);
   };
   for (const PerformanceNote& n : notes) {
     if (n.pitch < 0 || n.pitch > 127) {
@@ -118,32 +129,47 @@ std::vector<int32_t> encode_performance(const std::vector<PerformanceNote>& note
     }
     const int64_t on = step_of(n.start);
     const int64_t off = std::max(step_of(n.end), on + 1);
-    changes.push_back({on, true, n.pitch, n.velocity});
-    changes.push_back({off, false, n.pitch, 0});
+    onsets.push_back({static_cast<uint64_t>(on) << 7 | static_cast<uint64_t>(n.pitch), n.velocity});
+    offsets.push_back(static_cast<uint64_t>(off) << 7 | static_cast<uint64_t>(n.pitch));
   }
-  std::stable_sort(changes.begin(), changes.end(), [](const Change& a, const Change& b) {
-    return std::make_tuple(a.step, a.on, a.pitch) < std::make_tuple(b.step, b.on, b.pitch);
-  });
+  // Sorted by step then pitch; equal onsets keep note order (stable), so velocities follow it.
+  if (!std::is_sorted(onsets.begin(), onsets.end(),
+                      [](const Onset& a, const Onset& b) { return a.key < b.key; })) {
+    std::stable_sort(onsets.begin(), onsets.end(),
+                     [](const Onset& a, const Onset& b) { return a.key < b.key; });
+  }
+  std::sort(offsets.begin(), offsets.end());
+
   std::vector<int32_t> tokens;
-  tokens.reserve(changes.size() * 2 + 2);
+  tokens.reserve(notes.size() * 4 + 2);
   if (options.bos) tokens.push_back(V::kBos);
   int64_t now = 0;
   int bin = 0;  // none yet: the first note-on always states its velocity
-  for (const Change& c : changes) {
-    while (c.step > now) {
-      const int64_t shift = std::min<int64_t>(V::kMaxShiftSteps, c.step - now);
+  auto advance_to = [&](int64_t step) {
+    while (step > now) {
+      const int64_t shift = std::min<int64_t>(V::kMaxShiftSteps, step - now);
       tokens.push_back(V::kTimeShift + static_cast<int32_t>(shift - 1));
       now += shift;
     }
-    if (c.on) {
-      const int b = V::velocity_bin(c.velocity);
+  };
+  size_t i = 0, j = 0;
+  while (i < onsets.size() || j < offsets.size()) {
+    // At one step the offs come first.
+    const bool off_next = j < offsets.size() &&
+                          (i == onsets.size() || (offsets[j] >> 7) <= (onsets[i].key >> 7));
+    if (off_next) {
+      advance_to(static_cast<int64_t>(offsets[j] >> 7));
+      tokens.push_back(V::kNoteOff + static_cast<int32_t>(offsets[j] & 127));
+      ++j;
+    } else {
+      advance_to(static_cast<int64_t>(onsets[i].key >> 7));
+      const int b = V::velocity_bin(onsets[i].velocity);
       if (b != bin) {
         tokens.push_back(V::kVelocity + b - 1);
         bin = b;
       }
-      tokens.push_back(V::kNoteOn + c.pitch);
-    } else {
-      tokens.push_back(V::kNoteOff + c.pitch);
+      tokens.push_back(V::kNoteOn + static_cast<int32_t>(onsets[i].key & 127));
+      ++i;
     }
   }
   if (options.eos) tokens.push_back(V::kEos);

@@ -18,21 +18,21 @@ void check_pitch(int pitch, size_t step, int voice) {
 template <typename TokenOf>
 std::vector<int32_t> encode(const music::ChoraleGrid& grid, const ChoraleEncodeOptions& options,
                             TokenOf token_of) {
-  std::vector<int32_t> tokens;
-  tokens.reserve(grid.steps() * music::kVoices + 2);
-  if (options.bos) tokens.push_back(ChoraleTokens::kBos);
+  std::vector<int32_t> tokens(grid.steps() * music::kVoices + options.bos + options.eos);
+  int32_t* out = tokens.data();
+  if (options.bos) *out++ = ChoraleTokens::kBos;
   for (size_t t = 0; t < grid.steps(); ++t) {
     for (int v = 0; v < music::kVoices; ++v) {
       const int pitch = grid.pitches[t][v];
       if (pitch == music::kSilent) {
-        tokens.push_back(ChoraleTokens::kRest);
+        *out++ = ChoraleTokens::kRest;
         continue;
       }
       check_pitch(pitch, t, v);
-      tokens.push_back(token_of(t, v, pitch));
+      *out++ = token_of(t, v, pitch);
     }
   }
-  if (options.eos) tokens.push_back(ChoraleTokens::kEos);
+  if (options.eos) *out++ = ChoraleTokens::kEos;
   return tokens;
 }
 
