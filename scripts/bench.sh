@@ -32,3 +32,35 @@ for r in "$ours" "$theirs"; do
 done
 echo
 echo "bachgen / mido: ${ratio}x (goal: at least 300x)"
+
+# --- Tokenizing vs reading, and prepare ---------------------------------------------------
+tok="$("$root/build/bench/bench_tokenize" "$corpus" "$root/build/bench-data/chorales" --min-seconds 5)"
+echo
+echo "### Tokenizing against reading, per chorale MIDI file (one thread)"
+echo
+echo "| work | us per file | x read |"
+echo "|---|---:|---:|"
+echo "| read: file read + parse + note pairing | $(json_field "$tok" read_us) | 1.00 |"
+echo "| MIDI -> Score -> 16th grid -> satb16-onset | $(json_field "$tok" satb16_onset_us) | $(json_field "$tok" satb16_onset_over_read) |"
+echo "| MIDI -> performance notes -> performance388 | $(json_field "$tok" performance388_us) | $(json_field "$tok" performance388_over_read) |"
+echo
+echo "Goal: tokenizing costs at most 2x reading (miditok's MIDILike costs about 58x a symusic read)."
+echo "bachgen prepare, 373 MIDI chorales -> satb16-onset shards: $(json_field "$tok" prepare_files_per_second) files/s on $(json_field "$tok" prepare_threads) threads."
+
+# --- Data loader ----------------------------------------------------------------------------
+"$root/build/bin/bachgen" prepare "$root/data/jsb-chorales/Jsb16thSeparated.json" \
+  --out "$root/build/bench-data/jsb" >/dev/null
+echo
+echo "### Window loader over the JSB train shard (batch 16 x 256 tokens, augmentation on)"
+echo
+echo "| workers | tokens/s | x 2,500 tokens/s |"
+echo "|---:|---:|---:|"
+"$root/build/bench/bench_loader" "$root/build/bench-data/jsb/train.tokens" --min-seconds 3 |
+while read -r line; do
+  w="$(json_field "$line" workers)"
+  t="$(json_field "$line" tokens_per_second)"
+  echo "| $w | $t | $(/usr/bin/python3 -c "print('%.0f' % ($t / 2500))") |"
+done
+echo
+echo "2,500 tokens/s is what a plain Python PyTorch trainer consumed on this kind of machine"
+echo "(issue 5); goal: the loader delivers at least 50x what the trainer consumes."

@@ -55,6 +55,7 @@ TEST(TokenShard, RejectsDamageNamingTheByte) {
       {"version", 8, 2, 8, "format version 2"},
       {"vocab id", 12, 9, 12, "unknown vocabulary id 9"},
       {"vocab size", 16, 51, 16, "does not match satb16"},
+      {"reserved", 21, 1, 20, "reserved field is not 0"},  // found by fuzz.token_shard
       {"piece count", 24, 4, 24, "do not match the file size"},
       {"offset order", 40 + 16, 1, 40 + 16, "piece offset 2 is out of order"},
       {"token id", 40 + 32 + 2, 60, 40 + 32 + 2, "token id 60 is outside"},

@@ -103,6 +103,7 @@ TokenShard decode_shard(const uint8_t* bytes, size_t size, const std::string& na
     fail(16, "vocabulary size " + std::to_string(declared_size) + " does not match " +
                  vocab_name(shard.vocab) + " (" + std::to_string(vocab_size(shard.vocab)) + ")");
   }
+  if (get<uint32_t>(bytes + 20) != 0) fail(20, "reserved field is not 0");
   const uint64_t pieces = get<uint64_t>(bytes + 24);
   const uint64_t tokens = get<uint64_t>(bytes + 32);
   const size_t rest = size - kHeaderBytes;
