@@ -69,6 +69,10 @@ TEST(Prepare, MidiFolderWithABadFileAndADuplicate) {
   EXPECT_EQ(m["skipped"][0]["file"], "broken.mid");
   EXPECT_NE(m["skipped"][0]["error"].get<std::string>().find("byte 4"), std::string::npos);
   EXPECT_EQ(m["voice_ranges"]["lowest"][0], 67);
+  ASSERT_EQ(m["source_files"].size(), 4u);
+  EXPECT_EQ(m["source_files"][0]["name"], "000106b_.mid");
+  EXPECT_EQ(m["source_files"][0]["fnv1a64"].get<std::string>().size(), 16u);
+  EXPECT_EQ(m["source_files"][1]["fnv1a64"], m["source_files"][2]["fnv1a64"]);  // the duplicate
 
   // Unchanged inputs: nothing rebuilt. A changed input: rebuilt.
   EXPECT_TRUE(prepare_dataset(s).up_to_date);

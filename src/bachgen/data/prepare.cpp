@@ -368,6 +368,22 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
   manifest["bachgen_version"] = runtime::version();
   manifest["input_hash"] = input_hash.hex();
   manifest["source"] = {{"kind", s.source}, {"path", s.path}, {"files", pieces.size()}};
+  json source_files = json::array();  // FNV-1a 64 of each input's bytes
+  auto hex = [](uint64_t h) {
+    Fnv64 f;
+    f.h = h;
+    return f.hex();
+  };
+  if (jsb_source) {
+    Fnv64 h;
+    h.add(jsb_bytes.data(), jsb_bytes.size());
+    source_files.push_back({{"name", s.path}, {"fnv1a64", h.hex()}});
+  } else {
+    for (const Piece& p : pieces) {
+      source_files.push_back({{"name", p.name}, {"fnv1a64", p.ok ? hex(p.content) : ""}});
+    }
+  }
+  manifest["source_files"] = std::move(source_files);
   if (!s.exclude_jsb.empty()) manifest["source"]["exclude_jsb"] = s.exclude_jsb;
   manifest["vocab"] = {{"name", vocab_name(vocab)},
                        {"id", static_cast<uint32_t>(vocab)},
