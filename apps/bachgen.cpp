@@ -1,11 +1,9 @@
 // bachgen: the command-line program. Each subcommand has one settings struct whose defaults
 // are what `--help` prints; the work itself lives in the library.
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <cctype>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -61,23 +59,13 @@ std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args)
   std::vector<std::string> paths;
   for (const std::string& arg : args) {
     struct stat st {};
-    DIR* dir = ::stat(arg.c_str(), &st) == 0 && S_ISDIR(st.st_mode) ? ::opendir(arg.c_str()) : nullptr;
-    if (!dir) {
+    if (::stat(arg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
       paths.push_back(arg);
       continue;
     }
-    std::vector<std::string> found;
-    while (dirent* e = ::readdir(dir)) {
-      std::string name = e->d_name;
-      std::string lower = name;
-      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      const bool midi = (lower.size() > 4 && lower.compare(lower.size() - 4, 4, ".mid") == 0) ||
-                        (lower.size() > 5 && lower.compare(lower.size() - 5, 5, ".midi") == 0);
-      if (midi) found.push_back(arg + (arg.back() == '/' ? "" : "/") + name);
+    for (const std::string& name : io::list_midi_files(arg)) {
+      paths.push_back(arg + (arg.back() == '/' ? "" : "/") + name);
     }
-    ::closedir(dir);
-    std::sort(found.begin(), found.end());
-    paths.insert(paths.end(), found.begin(), found.end());
   }
   return paths;
 }

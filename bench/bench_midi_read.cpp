@@ -1,8 +1,6 @@
 // Reads every .mid file of a folder, many rounds, in process: file read + parse + note pairing,
 // the same work as bench/python/mido_read.py does with mido. Prints one JSON line.
 //   bench_midi_read DIR [--min-seconds S] [--min-rounds N]
-#include <dirent.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -30,14 +28,7 @@ int main(int argc, char** argv) {
     if (flag == "--min-rounds") min_rounds = std::atoi(argv[i + 1]);
   }
   std::vector<std::string> paths;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string name = e->d_name;
-      if (name.size() > 4 && name.substr(name.size() - 4) == ".mid") paths.push_back(dir + "/" + name);
-    }
-    closedir(d);
-  }
-  std::sort(paths.begin(), paths.end());
+  for (const std::string& name : io::list_midi_files(dir)) paths.push_back(dir + "/" + name);
   if (paths.empty()) {
     std::fprintf(stderr, "bench_midi_read: no .mid files in %s\n", dir.c_str());
     return 1;

@@ -6,8 +6,6 @@
 // pairs the notes again itself, so the ratio is conservative). Then whole `prepare` runs
 // (forced, all cores).
 // Prints one JSON line.
-#include <dirent.h>
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -39,14 +37,7 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1], out = argv[2];
   const double min_seconds = argc >= 5 ? std::atof(argv[4]) : 3.0;
   std::vector<std::string> paths;
-  if (DIR* d = opendir(dir.c_str())) {
-    while (dirent* e = readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.size() > 4 && n.substr(n.size() - 4) == ".mid") paths.push_back(dir + "/" + n);
-    }
-    closedir(d);
-  }
-  std::sort(paths.begin(), paths.end());
+  for (const std::string& name : io::list_midi_files(dir)) paths.push_back(dir + "/" + name);
   if (paths.empty()) return 1;
 
   // Read + parse vs tokenize, interleaved per file so both see the same caches.

@@ -2,13 +2,14 @@
 // else $BACHGEN_DATA_MIRROR. Tests that need it skip, saying so, when neither has it.
 #pragma once
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <string>
 #include <vector>
+
+#include "bachgen/io/files.h"
 
 namespace bachgen::testing {
 
@@ -29,18 +30,7 @@ inline std::string find_data_dir(const std::string& relative) {
 }
 
 inline std::vector<std::string> list_files(const std::string& dir, const std::string& suffix) {
-  std::vector<std::string> names;
-  if (DIR* d = ::opendir(dir.c_str())) {
-    while (dirent* e = ::readdir(d)) {
-      const std::string n = e->d_name;
-      if (n.size() > suffix.size() && n.compare(n.size() - suffix.size(), suffix.size(), suffix) == 0) {
-        names.push_back(n);
-      }
-    }
-    ::closedir(d);
-  }
-  std::sort(names.begin(), names.end());
-  return names;
+  return io::list_files(dir, {suffix});
 }
 
 }  // namespace bachgen::testing

@@ -46,5 +46,20 @@ TEST(Files, AtomicWriteFailsCleanlyWhereItCannotWrite) {
   }
 }
 
+TEST(Files, ListsFilesBySuffixSortedAndOptionallyRecursively) {
+  const std::string dir = testing::temp_path("files_list");
+  std::system(("rm -rf '" + dir + "'").c_str());
+  make_directories(dir + "/sub/deeper");
+  for (const char* name : {"b.mid", "a.MIDI", "c.txt", "sub/d.mid", "sub/deeper/e.Mid"}) {
+    write_file_atomically(dir + "/" + name, std::string("x"));
+  }
+  EXPECT_EQ(list_midi_files(dir), (std::vector<std::string>{"a.MIDI", "b.mid"}));
+  EXPECT_EQ(list_midi_files(dir, true),
+            (std::vector<std::string>{"a.MIDI", "b.mid", "sub/d.mid", "sub/deeper/e.Mid"}));
+  EXPECT_EQ(list_files(dir, {".txt"}), (std::vector<std::string>{"c.txt"}));
+  EXPECT_THROW(list_files(dir + "/missing", {".mid"}), std::runtime_error);
+  EXPECT_THROW(make_directories(dir + "/c.txt/x"), std::runtime_error);
+}
+
 }  // namespace
 }  // namespace bachgen::io

@@ -2,7 +2,6 @@
 // de-duplicate, exclude JSB hold-out matches, write shards and the manifest atomically.
 #include "bachgen/data/prepare.h"
 
-#include <dirent.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -57,40 +56,6 @@ struct Fnv64 {
 bool is_directory(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-bool is_midi_name(const std::string& name) {
-  std::string lower = name;
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  auto ends = [&](const char* s) {
-    const std::string suffix = s;
-    return lower.size() > suffix.size() &&
-           lower.compare(lower.size() - suffix.size(), suffix.size(), suffix) == 0;
-  };
-  return ends(".mid") || ends(".midi");
-}
-
-// MIDI files under `root` (relative paths, sorted); recursive when asked.
-void list_midi(const std::string& root, const std::string& relative, bool recursive,
-               std::vector<std::string>& out) {
-  const std::string dir = relative.empty() ? root : root + "/" + relative;
-  DIR* d = ::opendir(dir.c_str());
-  if (!d) throw std::runtime_error(dir + ": cannot open folder");
-  std::vector<std::string> names;
-  while (dirent* e = ::readdir(d)) {
-    const std::string name = e->d_name;
-    if (name != "." && name != "..") names.push_back(name);
-  }
-  ::closedir(d);
-  std::sort(names.begin(), names.end());
-  for (const std::string& name : names) {
-    const std::string rel = relative.empty() ? name : relative + "/" + name;
-    if (is_directory(root + "/" + rel)) {
-      if (recursive) list_midi(root, rel, recursive, out);
-    } else if (is_midi_name(name)) {
-      out.push_back(rel);
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -208,17 +173,18 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
     input_hash.add(jsb_bytes.data(), jsb_bytes.size());
   } else {
     if (!is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
-    list_midi(s.path, "", /*recursive=*/!chorales, names);
+    names = io::list_midi_files(s.path, /*recursive=*/!chorales);
     if (names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
+    // Names, sizes and modification times decide whether anything changed (as make does), so
+    // an unchanged rerun reads no file; the contents are hashed while encoding.
     for (const std::string& n : names) {
+      struct stat st {};
       input_hash.add(n);
-      std::vector<uint8_t> bytes;
-      try {
-        bytes = io::read_file_bytes(s.path + "/" + n, midi::kMaxMidiFileBytes);
-      } catch (const std::exception&) {
-        // unreadable: encoding reports it; the name alone goes into the hash
+      if (::stat((s.path + "/" + n).c_str(), &st) == 0) {
+        const int64_t meta[3] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+                                 static_cast<int64_t>(st.st_mtim.tv_nsec)};
+        input_hash.add(meta, sizeof meta);
       }
-      input_hash.add(bytes.data(), bytes.size());
     }
   }
   std::vector<uint8_t> exclude_bytes;

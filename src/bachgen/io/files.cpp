@@ -1,10 +1,13 @@
 // POSIX implementation of the whole-file helpers.
 #include "bachgen/io/files.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
@@ -86,6 +89,55 @@ void write_file_atomically(const std::string& path, const void* data, size_t siz
     ::unlink(tmp.c_str());
     throw std::runtime_error(path + ": cannot rename the temporary file into place: " + reason);
   }
+}
+
+namespace {
+
+bool ends_with_any(const std::string& name, const std::vector<std::string>& suffixes) {
+  for (const std::string& suffix : suffixes) {
+    if (name.size() <= suffix.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < suffix.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(name[name.size() - suffix.size() + i])) ==
+              std::tolower(static_cast<unsigned char>(suffix[i]));
+    }
+    if (match) return true;
+  }
+  return false;
+}
+
+void list_into(const std::string& root, const std::string& relative,
+               const std::vector<std::string>& suffixes, bool recursive,
+               std::vector<std::string>& out) {
+  const std::string dir = relative.empty() ? root : root + "/" + relative;
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) throw std::runtime_error(dir + ": cannot open folder: " + errno_text());
+  std::vector<std::string> names;
+  while (dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    const std::string rel = relative.empty() ? name : relative + "/" + name;
+    struct stat st {};
+    if (::stat((root + "/" + rel).c_str(), &st) != 0) continue;
+    if (S_ISDIR(st.st_mode)) {
+      if (recursive) list_into(root, rel, suffixes, recursive, out);
+    } else if (ends_with_any(name, suffixes)) {
+      out.push_back(rel);
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> list_files(const std::string& dir, const std::vector<std::string>& suffixes,
+                                    bool recursive) {
+  std::vector<std::string> out;
+  list_into(dir, "", suffixes, recursive, out);
+  return out;
 }
 
 void make_directories(const std::string& path) {

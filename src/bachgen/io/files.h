@@ -25,6 +25,17 @@ inline void write_file_atomically(const std::string& path, const std::vector<uin
   write_file_atomically(path, bytes.data(), bytes.size());
 }
 
+// The files under `dir` whose names end in one of `suffixes` (case-insensitive), as paths
+// relative to `dir`, sorted; descends into sub-folders when `recursive`. Throws
+// std::runtime_error naming a folder that cannot be opened.
+std::vector<std::string> list_files(const std::string& dir, const std::vector<std::string>& suffixes,
+                                    bool recursive = false);
+
+// MIDI files: names ending in .mid or .midi.
+inline std::vector<std::string> list_midi_files(const std::string& dir, bool recursive = false) {
+  return list_files(dir, {".mid", ".midi"}, recursive);
+}
+
 // Creates a folder and its missing parents (mkdir -p). Throws std::runtime_error naming the
 // folder that could not be created and why.
 void make_directories(const std::string& path);
