@@ -47,6 +47,11 @@ TEST(TokenDataset, WindowsStartOnStepsAndTargetsShiftByOne) {
   EXPECT_TRUE(torch::equal(b.input.index({torch::indexing::Slice(), torch::indexing::Slice(1, 16)}),
                            b.target.index({torch::indexing::Slice(), torch::indexing::Slice(0, 15)})));
   EXPECT_EQ(b.mask.sum().item<float>(), 48.0f);
+  for (int64_t i = 0; i < 3; ++i) {  // offset 0 is the BOS; otherwise a soprano position
+    const int64_t off = b.offset[i].item<int64_t>();
+    EXPECT_TRUE(off == 0 || off % 4 == 1) << off;
+    EXPECT_EQ(off == 0, b.input[i][0].item<int64_t>() == ChoraleTokens::kBos);
+  }
 }
 
 TEST(TokenDataset, ShortPiecesArePaddedAndMasked) {
@@ -119,6 +124,7 @@ TEST(TokenDataset, EvaluationCoversEveryTargetOnce) {
   // Windows: ceil(41/16) + ceil(13/16) + ceil(101/16) = 3 + 1 + 7 = 11, batched by 4.
   EXPECT_EQ(batches.size(), 3u);
   EXPECT_EQ(batches[2].input.size(0), 3);
+  EXPECT_EQ(batches[0].offset[1].item<int64_t>(), 16);  // the second window of the first piece
 }
 
 }  // namespace

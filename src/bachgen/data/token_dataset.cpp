@@ -51,7 +51,8 @@ WindowDataset::WindowDataset(std::shared_ptr<const TokenShard> shard, WindowOpti
                   : std::max<size_t>(1, total / static_cast<size_t>(options_.length));
 }
 
-std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens) const {
+std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
+                                            size_t* start_out) const {
   SplitMix rng{options_.seed * 0x100000001B3ull ^ (index + 1) * 0x9E3779B97F4A7C15ull};
   // A token position uniformly over the shard: longer pieces give more windows.
   const uint64_t position = rng.below(cumulative_.back());
@@ -90,6 +91,7 @@ std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens) c
     }
   }
   *real_tokens = window.size();
+  if (start_out) *start_out = start;
   window.resize(want, pad_of(shard_->vocab));
   return window;
 }
@@ -98,13 +100,15 @@ TokenBatch WindowDataset::get_batch(std::vector<size_t> indices) {
   const int64_t b = static_cast<int64_t>(indices.size());
   const int64_t l = options_.length;
   TokenBatch batch{torch::empty({b, l}, torch::kInt64), torch::empty({b, l}, torch::kInt64),
-                   torch::zeros({b, l}, torch::kFloat32)};
+                   torch::zeros({b, l}, torch::kFloat32), torch::empty({b}, torch::kInt64)};
   auto input = batch.input.accessor<int64_t, 2>();
   auto target = batch.target.accessor<int64_t, 2>();
   auto mask = batch.mask.accessor<float, 2>();
+  auto offset = batch.offset.accessor<int64_t, 1>();
   for (int64_t i = 0; i < b; ++i) {
-    size_t real = 0;
-    const std::vector<int32_t> w = example(indices[static_cast<size_t>(i)], &real);
+    size_t real = 0, start = 0;
+    const std::vector<int32_t> w = example(indices[static_cast<size_t>(i)], &real, &start);
+    offset[i] = static_cast<int64_t>(start);
     for (int64_t t = 0; t < l; ++t) {
       input[i][t] = w[static_cast<size_t>(t)];
       target[i][t] = w[static_cast<size_t>(t) + 1];
@@ -118,7 +122,7 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
   TORCH_CHECK(length > 0 && batch > 0, "evaluation_batches: length and batch must be positive");
   const int32_t pad = pad_of(shard.vocab);
   std::vector<std::vector<int32_t>> windows;  // L + 1 tokens each, and how many are real
-  std::vector<size_t> reals;
+  std::vector<size_t> reals, starts;
   for (size_t p = 0; p < shard.pieces(); ++p) {
     const size_t n = shard.piece_length(p);
     const uint16_t* tokens = shard.piece(p);
@@ -126,6 +130,7 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
       const size_t end = std::min(n, start + static_cast<size_t>(length) + 1);
       std::vector<int32_t> w(tokens + start, tokens + end);
       reals.push_back(w.size());
+      starts.push_back(start);
       w.resize(static_cast<size_t>(length) + 1, pad);
       windows.push_back(std::move(w));
     }
@@ -135,12 +140,14 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
     const int64_t b = std::min<int64_t>(batch, static_cast<int64_t>(windows.size() - first));
     TokenBatch out{torch::empty({b, length}, torch::kInt64),
                    torch::empty({b, length}, torch::kInt64),
-                   torch::zeros({b, length}, torch::kFloat32)};
+                   torch::zeros({b, length}, torch::kFloat32), torch::empty({b}, torch::kInt64)};
     auto input = out.input.accessor<int64_t, 2>();
     auto target = out.target.accessor<int64_t, 2>();
     auto mask = out.mask.accessor<float, 2>();
+    auto offset = out.offset.accessor<int64_t, 1>();
     for (int64_t i = 0; i < b; ++i) {
       const auto& w = windows[first + static_cast<size_t>(i)];
+      offset[i] = static_cast<int64_t>(starts[first + static_cast<size_t>(i)]);
       const size_t real = reals[first + static_cast<size_t>(i)];
       for (int64_t t = 0; t < length; ++t) {
         input[i][t] = w[static_cast<size_t>(t)];

@@ -17,10 +17,13 @@ namespace bachgen::data {
 
 // A batch: the model reads `input` and predicts `target` (input shifted by one token); `mask`
 // is 1 where the target is a real token and 0 on padding. All (B, L); int64, int64, float.
+// `offset` (B) int64 is where each window starts in its piece (0 = at the BOS), so a model
+// can use absolute positions (voice = position mod 4 in the chorale vocabularies).
 struct TokenBatch {
   torch::Tensor input;
   torch::Tensor target;
   torch::Tensor mask;
+  torch::Tensor offset;
 };
 
 struct WindowOptions {
@@ -43,9 +46,10 @@ class WindowDataset
   TokenBatch get_batch(std::vector<size_t> indices) override;
   torch::optional<size_t> size() const override { return examples_; }
 
-  // The L + 1 tokens of example `index` (input is the first L, target the last L) and how
-  // many of them are real (the rest is PAD). Public for tests and benchmarks.
-  std::vector<int32_t> example(size_t index, size_t* real_tokens) const;
+  // The L + 1 tokens of example `index` (input is the first L, target the last L), how many
+  // of them are real (the rest is PAD), and where the window starts in its piece. Public for
+  // tests and benchmarks.
+  std::vector<int32_t> example(size_t index, size_t* real_tokens, size_t* start = nullptr) const;
 
  private:
   std::shared_ptr<const TokenShard> shard_;

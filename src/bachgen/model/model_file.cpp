@@ -1,0 +1,177 @@
+// Model specs as JSON, presets, and the model archive.
+#include "bachgen/model/model_file.h"
+
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <stdexcept>
+
+#include "bachgen/data/token_shard.h"
+
+namespace bachgen::model {
+
+namespace {
+
+using nlohmann::json;
+
+json transformer_json(const TransformerConfig& c) {
+  return {{"vocab_size", c.vocab_size}, {"d_model", c.d_model},     {"layers", c.layers},
+          {"heads", c.heads},           {"d_ff", c.d_ff},           {"max_relative", c.max_relative},
+          {"relative", c.relative},     {"absolute_positions", c.absolute_positions},
+          {"voice_period", c.voice_period}, {"tie_embeddings", c.tie_embeddings},
+          {"dropout", c.dropout}};
+}
+
+json lstm_json(const LstmConfig& c) {
+  return {{"vocab_size", c.vocab_size}, {"d_embed", c.d_embed}, {"hidden", c.hidden},
+          {"layers", c.layers},         {"dropout", c.dropout}};
+}
+
+}  // namespace
+
+std::string spec_to_json(const ModelSpec& spec) {
+  json j = {{"kind", spec.kind}, {"vocab", spec.vocab}};
+  j["config"] = spec.kind == "music-lstm" ? lstm_json(spec.lstm) : transformer_json(spec.transformer);
+  return j.dump();
+}
+
+ModelSpec spec_from_json(const std::string& text) {
+  ModelSpec spec;
+  try {
+    const json j = json::parse(text);
+    spec.kind = j.at("kind").get<std::string>();
+    spec.vocab = j.at("vocab").get<std::string>();
+    const json& c = j.at("config");
+    if (spec.kind == "music-transformer") {
+      TransformerConfig& t = spec.transformer;
+      t.vocab_size = c.at("vocab_size");
+      t.d_model = c.at("d_model");
+      t.layers = c.at("layers");
+      t.heads = c.at("heads");
+      t.d_ff = c.at("d_ff");
+      t.max_relative = c.at("max_relative");
+      t.relative = c.at("relative");
+      t.absolute_positions = c.at("absolute_positions");
+      t.voice_period = c.at("voice_period");
+      t.tie_embeddings = c.at("tie_embeddings");
+      t.dropout = c.at("dropout");
+    } else if (spec.kind == "music-lstm") {
+      LstmConfig& l = spec.lstm;
+      l.vocab_size = c.at("vocab_size");
+      l.d_embed = c.at("d_embed");
+      l.hidden = c.at("hidden");
+      l.layers = c.at("layers");
+      l.dropout = c.at("dropout");
+    } else {
+      throw std::invalid_argument("unknown model kind '" + spec.kind + "'");
+    }
+  } catch (const json::exception& e) {
+    throw std::invalid_argument(std::string("bad model config: ") + e.what());
+  }
+  return spec;
+}
+
+SequenceModel build_model(const ModelSpec& spec) {
+  if (spec.kind == "music-transformer") return std::make_shared<MusicTransformerImpl>(spec.transformer);
+  if (spec.kind == "music-lstm") return std::make_shared<MusicLstmImpl>(spec.lstm);
+  throw std::invalid_argument("unknown model kind '" + spec.kind + "'");
+}
+
+std::vector<std::string> preset_names() {
+  return {"tiny", "jsb-small", "jsb-base", "performance-base", "lstm-tiny", "lstm-base"};
+}
+
+ModelSpec preset(const std::string& name, const std::string& vocab) {
+  ModelSpec s;
+  s.vocab = vocab;
+  const int64_t v = data::vocab_size(data::parse_vocab(vocab));
+  const bool chorale = vocab != "performance388";
+  TransformerConfig& t = s.transformer;
+  t.vocab_size = v;
+  t.voice_period = chorale ? 4 : 0;
+  if (name == "tiny") {
+    t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.max_relative = 64, t.dropout = 0.0;
+  } else if (name == "jsb-small") {
+    t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256;
+  } else if (name == "jsb-base") {
+    t.d_model = 256, t.layers = 6, t.heads = 8, t.d_ff = 1024, t.max_relative = 512;
+  } else if (name == "performance-base") {
+    t.d_model = 512, t.layers = 6, t.heads = 8, t.d_ff = 2048, t.max_relative = 1024;
+  } else if (name == "lstm-tiny" || name == "lstm-base") {
+    s.kind = "music-lstm";
+    s.lstm.vocab_size = v;
+    if (name == "lstm-tiny") {
+      s.lstm.d_embed = 32, s.lstm.hidden = 64, s.lstm.layers = 2, s.lstm.dropout = 0.0;
+    } else {
+      s.lstm.d_embed = 256, s.lstm.hidden = 512, s.lstm.layers = 3, s.lstm.dropout = 0.2;
+    }
+  } else {
+    std::string names;
+    for (const std::string& n : preset_names()) names += (names.empty() ? "" : ", ") + n;
+    throw std::invalid_argument("unknown preset '" + name + "' (" + names + ")");
+  }
+  return s;
+}
+
+void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImpl& model) {
+  torch::serialize::OutputArchive archive;
+  archive.write("bachgen_format", c10::IValue(kModelFormatVersion));
+  archive.write("bachgen_spec", c10::IValue(spec_to_json(spec)));
+  torch::serialize::OutputArchive weights;
+  model.save(weights);
+  archive.write("weights", weights);
+  const std::string tmp = path + ".tmp";
+  try {
+    archive.save_to(tmp);
+  } catch (const std::exception& e) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(path + ": cannot write the model: " + e.what());
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(path + ": cannot move the model file into place");
+  }
+}
+
+LoadedModel load_model(const std::string& path, const std::string& expected_vocab) {
+  auto fail = [&path](const std::string& problem) -> std::runtime_error {
+    return std::runtime_error(path + ": " + problem);
+  };
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const std::exception&) {
+    throw fail("not a readable model file (missing, damaged, or not a LibTorch archive)");
+  }
+  c10::IValue version, spec_json;
+  if (!archive.try_read("bachgen_format", version) || !version.isInt()) {
+    throw fail("not a bachgen model file (no format version)");
+  }
+  if (version.toInt() > kModelFormatVersion) {
+    throw fail("model format version " + std::to_string(version.toInt()) +
+               " is newer than this bachgen reads (" + std::to_string(kModelFormatVersion) + ")");
+  }
+  if (!archive.try_read("bachgen_spec", spec_json) || !spec_json.isString()) {
+    throw fail("the model file has no config");
+  }
+  LoadedModel out;
+  try {
+    out.spec = spec_from_json(spec_json.toStringRef());
+  } catch (const std::exception& e) {
+    throw fail(e.what());
+  }
+  if (!expected_vocab.empty() && out.spec.vocab != expected_vocab) {
+    throw fail("the model is for vocabulary " + out.spec.vocab + ", not " + expected_vocab);
+  }
+  out.model = build_model(out.spec);
+  try {
+    torch::serialize::InputArchive weights;
+    archive.read("weights", weights);
+    out.model->load(weights);
+  } catch (const std::exception& e) {
+    throw fail(std::string("the weights do not match the config: ") + e.what());
+  }
+  out.model->eval();
+  return out;
+}
+
+}  // namespace bachgen::model

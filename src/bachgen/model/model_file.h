@@ -1,0 +1,45 @@
+// Model files and presets. A model file is a LibTorch archive holding the format version, the
+// model's kind, config and vocabulary (as JSON) and its weights; loading needs nothing else,
+// and a file of another model or vocabulary is refused clearly. docs/model.md.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "bachgen/model/music_lstm.h"
+#include "bachgen/model/music_transformer.h"
+
+namespace bachgen::model {
+
+inline constexpr int64_t kModelFormatVersion = 1;
+
+// Everything needed to build a model again.
+struct ModelSpec {
+  std::string kind = "music-transformer";  // or "music-lstm"
+  std::string vocab = "satb16";             // the vocabulary name (data/token_shard.h)
+  TransformerConfig transformer;
+  LstmConfig lstm;
+};
+
+std::string spec_to_json(const ModelSpec& spec);
+ModelSpec spec_from_json(const std::string& json_text);  // throws std::invalid_argument
+
+SequenceModel build_model(const ModelSpec& spec);
+
+// Named presets: tiny, jsb-small, jsb-base, performance-base, lstm-tiny, lstm-base. The
+// vocabulary sets the vocabulary size (and the voice embedding for the chorale vocabularies).
+ModelSpec preset(const std::string& name, const std::string& vocab);
+std::vector<std::string> preset_names();
+
+// Writes atomically (temp file, then rename).
+void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImpl& model);
+
+struct LoadedModel {
+  ModelSpec spec;
+  SequenceModel model;
+};
+// Throws std::runtime_error "PATH: PROBLEM" for a missing, foreign, damaged or newer file, or
+// (when expected_vocab is given) a model of another vocabulary.
+LoadedModel load_model(const std::string& path, const std::string& expected_vocab = "");
+
+}  // namespace bachgen::model

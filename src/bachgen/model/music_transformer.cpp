@@ -1,0 +1,112 @@
+// Music Transformer: embeddings, pre-LN blocks, and the cached step.
+#include "bachgen/model/music_transformer.h"
+
+#include <cmath>
+
+namespace bachgen::model {
+
+int64_t SequenceModelImpl::parameter_count() const {
+  int64_t n = 0;
+  for (const torch::Tensor& p : parameters()) n += p.numel();
+  return n;
+}
+
+TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c) {
+  AttentionOptions a;
+  a.d_model = c.d_model;
+  a.heads = c.heads;
+  a.max_relative = c.max_relative;
+  a.relative = c.relative;
+  a.dropout = c.dropout;
+  norm1_ = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
+  attention = register_module("attention", RelativeSelfAttention(a));
+  norm2_ = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
+  ff1_ = register_module("ff1", torch::nn::Linear(c.d_model, c.d_ff));
+  ff2_ = register_module("ff2", torch::nn::Linear(c.d_ff, c.d_model));
+  dropout_ = register_module("dropout", torch::nn::Dropout(c.dropout));
+}
+
+torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x) {
+  torch::Tensor h = x + dropout_(attention(norm1_(x)));                     // (B, T, D)
+  return h + dropout_(ff2_(torch::gelu(ff1_(norm2_(h)))));                  // (B, T, D)
+}
+
+torch::Tensor TransformerBlockImpl::step(const torch::Tensor& x, torch::Tensor& keys,
+                                         torch::Tensor& values, int64_t length) {
+  torch::Tensor h = x + dropout_(attention->step(norm1_(x), keys, values, length));  // (B, 1, D)
+  return h + dropout_(ff2_(torch::gelu(ff1_(norm2_(h)))));
+}
+
+MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : config_(config) {
+  TORCH_CHECK(config.vocab_size > 0 && config.layers > 0, "invalid transformer config");
+  token_embedding_ = register_module("token_embedding", torch::nn::Embedding(config.vocab_size, config.d_model));
+  if (config.voice_period > 0) {
+    voice_embedding_ = register_module("voice_embedding", torch::nn::Embedding(config.voice_period, config.d_model));
+  }
+  dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
+  for (int64_t i = 0; i < config.layers; ++i) {
+    blocks_.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
+  }
+  final_norm_ = register_module("final_norm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({config.d_model})));
+  if (!config.tie_embeddings) {
+    output_ = register_module("output", torch::nn::Linear(config.d_model, config.vocab_size));
+  }
+}
+
+torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const torch::Tensor& positions) {
+  torch::Tensor x = token_embedding_(tokens) * std::sqrt(static_cast<double>(config_.d_model));  // (B, T, D)
+  if (config_.voice_period > 0) {
+    // The BOS sits at position 0, so the first voice (soprano) is at position 1.
+    x = x + voice_embedding_((positions - 1).remainder(config_.voice_period));
+  }
+  if (config_.absolute_positions) {
+    // Sinusoids of Vaswani et al.: dimension 2i sin(pos / 10000^(2i/D)), 2i+1 cos.
+    const int64_t d = config_.d_model;
+    const torch::Tensor i = torch::arange(0, d, 2, x.options());                       // (D/2)
+    const torch::Tensor freq = torch::exp(i * (-std::log(10000.0) / d));               // (D/2)
+    const torch::Tensor angle = positions.to(x.scalar_type()).unsqueeze(-1) * freq;     // (B, T, D/2)
+    x = x + torch::stack({torch::sin(angle), torch::cos(angle)}, /*dim=*/-1).flatten(-2);  // (B, T, D)
+  }
+  return dropout_(x);
+}
+
+torch::Tensor MusicTransformerImpl::head(const torch::Tensor& x) {
+  const torch::Tensor h = final_norm_(x);
+  return config_.tie_embeddings ? torch::matmul(h, token_embedding_->weight.t()) : output_(h);
+}
+
+torch::Tensor MusicTransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset) {
+  const int64_t b = tokens.size(0), t = tokens.size(1);
+  torch::Tensor positions = torch::arange(t, tokens.options()).unsqueeze(0).expand({b, t});  // (B, T)
+  if (offset.defined()) positions = positions + offset.to(tokens.device()).view({b, 1});
+  torch::Tensor x = embed(tokens, positions);
+  for (TransformerBlock& block : blocks_) x = block(x);
+  return head(x);  // (B, T, V)
+}
+
+torch::Tensor MusicTransformerImpl::step(const torch::Tensor& tokens, DecodeState& state) {
+  const int64_t b = tokens.size(0);
+  if (state.keys.size() != blocks_.size()) {
+    state.keys.assign(blocks_.size(), torch::Tensor());
+    state.values.assign(blocks_.size(), torch::Tensor());
+  }
+  const torch::Tensor positions =
+      torch::full({b, 1}, state.offset + state.length, tokens.options());
+  torch::Tensor x = embed(tokens, positions);  // (B, 1, D)
+  for (size_t i = 0; i < blocks_.size(); ++i) {
+    x = blocks_[i]->step(x, state.keys[i], state.values[i], state.length);
+  }
+  ++state.length;
+  return head(x).squeeze(1);  // (B, V)
+}
+
+double MusicTransformerImpl::macs_per_token(int64_t t) const {
+  const double d = static_cast<double>(config_.d_model);
+  const double per_layer = 4 * d * d                       // q, k, v, out projections
+                           + 2 * d * config_.d_ff          // feed-forward
+                           + 2 * d * t / 2.0               // QK^T and AV over T/2 keys on average
+                           + (config_.relative ? d * t : 0.0);  // q . Er^T over T distances
+  return per_layer * static_cast<double>(config_.layers) + d * config_.vocab_size;
+}
+
+}  // namespace bachgen::model

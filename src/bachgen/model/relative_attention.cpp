@@ -1,0 +1,109 @@
+// Relative self-attention: skew, naive reference, and the incremental step.
+#include "bachgen/model/relative_attention.h"
+
+#include <cmath>
+#include <limits>
+
+namespace bachgen::model {
+
+namespace F = torch::nn::functional;
+using torch::indexing::Slice;
+
+RelativeSelfAttentionImpl::RelativeSelfAttentionImpl(const AttentionOptions& options)
+    : options_(options) {
+  TORCH_CHECK(options.d_model % options.heads == 0, "d_model ", options.d_model,
+              " is not a multiple of heads ", options.heads);
+  TORCH_CHECK(options.max_relative >= 1, "max_relative must be at least 1");
+  head_dim_ = options.d_model / options.heads;
+  qkv_ = register_module("qkv", torch::nn::Linear(options.d_model, 3 * options.d_model));
+  out_ = register_module("out", torch::nn::Linear(options.d_model, options.d_model));
+  dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
+  if (options.relative) {
+    relative_ = register_parameter(
+        "relative", torch::randn({options.max_relative, head_dim_}) * (1.0 / std::sqrt(head_dim_)));
+  }
+}
+
+torch::Tensor RelativeSelfAttentionImpl::split_heads(const torch::Tensor& x) const {
+  const int64_t b = x.size(0), t = x.size(1);
+  return x.view({b, t, options_.heads, head_dim_}).transpose(1, 2);  // (B, H, T, dh)
+}
+
+torch::Tensor RelativeSelfAttentionImpl::relative_table(int64_t length) const {
+  const int64_t m = options_.max_relative;
+  if (length <= m) return relative_.index({Slice(m - length, m)});  // (T, dh)
+  // Distances beyond the table share its farthest row.
+  return torch::cat({relative_.index({Slice(0, 1)}).expand({length - m, head_dim_}), relative_});
+}
+
+torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, const torch::Tensor& v) {
+  torch::Tensor weights = torch::softmax(logits, /*dim=*/-1);  // (B, H, Tq, Tk)
+  if (capture_weights) last_weights = weights.detach();
+  torch::Tensor y = torch::matmul(dropout_(weights), v);  // (B, H, Tq, dh)
+  const int64_t b = y.size(0), t = y.size(2);
+  return out_(y.transpose(1, 2).reshape({b, t, options_.d_model}));  // (B, Tq, D)
+}
+
+torch::Tensor RelativeSelfAttentionImpl::forward(const torch::Tensor& x) {
+  const int64_t t = x.size(1);
+  const auto qkv = qkv_(x).chunk(3, /*dim=*/-1);
+  const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
+  torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1));  // (B, H, T, T)
+  if (options_.relative) {
+    // q . Er^T: column c is distance c - (T - 1). Skew: pad a zero column on the left, view
+    // as (T + 1, T), drop the first row; then entry (i, j) holds distance j - i for j <= i.
+    const torch::Tensor qe = torch::matmul(q, relative_table(t).transpose(0, 1));  // (B, H, T, T)
+    const torch::Tensor padded = F::pad(qe, F::PadFuncOptions({1, 0}));          // (B, H, T, T+1)
+    logits = logits + padded.reshape({x.size(0), options_.heads, t + 1, t}).index({Slice(), Slice(), Slice(1)});
+  }
+  logits = logits / std::sqrt(static_cast<double>(head_dim_));
+  const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
+  return attend(logits.masked_fill(causal, -std::numeric_limits<float>::infinity()), v);
+}
+
+torch::Tensor RelativeSelfAttentionImpl::forward_naive(const torch::Tensor& x) {
+  const int64_t t = x.size(1);
+  const auto qkv = qkv_(x).chunk(3, /*dim=*/-1);
+  const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
+  torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1));
+  if (options_.relative) {
+    // distance j - i, clipped to the table, as an index into it: (T, T)
+    const torch::Tensor pos = torch::arange(t, torch::dtype(torch::kInt64).device(x.device()));
+    const torch::Tensor distance = (pos.unsqueeze(0) - pos.unsqueeze(1))
+                                       .clamp(-(options_.max_relative - 1), 0);
+    const torch::Tensor e = relative_.index({distance + (options_.max_relative - 1)});  // (T, T, dh)
+    logits = logits + torch::einsum("bhid,ijd->bhij", {q, e});
+  }
+  logits = logits / std::sqrt(static_cast<double>(head_dim_));
+  const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
+  return attend(logits.masked_fill(causal, -std::numeric_limits<float>::infinity()), v);
+}
+
+torch::Tensor RelativeSelfAttentionImpl::step(const torch::Tensor& x, torch::Tensor& key_cache,
+                                              torch::Tensor& value_cache, int64_t length) {
+  const auto qkv = qkv_(x).chunk(3, /*dim=*/-1);
+  const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
+  if (!key_cache.defined() || key_cache.size(2) <= length) {  // grow by doubling
+    const int64_t capacity = std::max<int64_t>(64, 2 * (length + 1));
+    torch::Tensor keys = torch::zeros({x.size(0), options_.heads, capacity, head_dim_}, k.options());
+    torch::Tensor values = torch::zeros_like(keys);
+    if (key_cache.defined() && length > 0) {
+      keys.index_put_({Slice(), Slice(), Slice(0, length)}, key_cache.index({Slice(), Slice(), Slice(0, length)}));
+      values.index_put_({Slice(), Slice(), Slice(0, length)}, value_cache.index({Slice(), Slice(), Slice(0, length)}));
+    }
+    key_cache = keys;
+    value_cache = values;
+  }
+  key_cache.index_put_({Slice(), Slice(), Slice(length, length + 1)}, k);
+  value_cache.index_put_({Slice(), Slice(), Slice(length, length + 1)}, v);
+  const torch::Tensor keys = key_cache.index({Slice(), Slice(), Slice(0, length + 1)});
+  const torch::Tensor values = value_cache.index({Slice(), Slice(), Slice(0, length + 1)});
+  torch::Tensor logits = torch::matmul(q, keys.transpose(-2, -1));  // (B, H, 1, length + 1)
+  if (options_.relative) {
+    // The new query's relative logits are one row of q . Er^T: key j is at distance j - length.
+    logits = logits + torch::matmul(q, relative_table(length + 1).transpose(0, 1));
+  }
+  return attend(logits / std::sqrt(static_cast<double>(head_dim_)), values);
+}
+
+}  // namespace bachgen::model
