@@ -14,6 +14,7 @@
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
+#include "bachgen/model/score_report.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
@@ -184,6 +185,24 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   prepare_cmd->add_flag("--force", prepare.force, "Rebuild even when the inputs are unchanged");
 
+  model::ScoreSettings score;
+  CLI::App* score_cmd = app.add_subcommand(
+      "score", "Per-token log-probabilities and NLL of pieces under a model (docs/model.md)");
+  score_cmd->add_option("--model", score.model, "A bachgen model file or a TorchScript file")
+      ->required();
+  score_cmd->add_option("--input", score.input,
+                        "A .tokens shard, a MIDI file, or JSB.json:SPLIT:INDEX")
+      ->required();
+  CLI::Option* score_json = score_cmd->add_flag("--json", score.json, "One JSON object");
+  score_cmd->add_flag("!--summary", score.per_token, "Text: only the totals, no line per token")
+      ->excludes(score_json);
+
+  std::string export_model, export_out;
+  CLI::App* export_cmd = app.add_subcommand(
+      "export", "Write a model's fp32 weights and config as safetensors for Python (docs/model.md)");
+  export_cmd->add_option("--model", export_model, "A bachgen model file")->required();
+  export_cmd->add_option("--safetensors", export_out, "Output .safetensors file")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -198,6 +217,15 @@ int main(int argc, char** argv) {
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
     if (prepare_cmd->parsed()) return run_prepare(prepare);
+    if (export_cmd->parsed()) {
+      model::export_model_safetensors(export_model, export_out);
+      std::printf("wrote %s\n", export_out.c_str());
+      return 0;
+    }
+    if (score_cmd->parsed()) {
+      std::fputs(model::score_report(score).c_str(), stdout);
+      return 0;
+    }
     std::cout << app.help();
     return 0;
   } catch (const std::exception& e) {

@@ -7,13 +7,14 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the MIDI peer (mido)
-# used by the tests and benchmarks, clang with its sanitizer and libFuzzer runtimes.
+# Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the Python peers used
+# by the tests and benchmarks (mido; PyTorch for the model reference), clang with its sanitizer
+# and libFuzzer runtimes.
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
   libgtest-dev libcli11-dev nlohmann-json3-dev
-  python3 python3-mido
+  python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )
 

@@ -2,45 +2,23 @@
 // files, exit codes) and an installed copy that finds its resources relative to itself.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
-
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "bachgen/midi/midi_writer.h"
-#include "midi_bytes.h"
+#include "cli_run.h"
 
 namespace bachgen {
 namespace {
 
-struct CliResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-// Temp files named after the running test: CTest runs the tests in parallel processes.
-std::string test_file(const std::string& suffix) {
-  return testing::temp_path(std::string("cli_") +
-                            ::testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-                            suffix);
-}
+using testing::CliResult;
+using testing::slurp;
+using testing::test_file;
 
 CliResult run(const std::string& args, const std::string& program = BACHGEN_CLI) {
-  const std::string out = test_file("out.txt");
-  const std::string err = test_file("err.txt");
-  const std::string command = "'" + program + "' " + args + " >'" + out + "' 2>'" + err + "'";
-  const int status = std::system(command.c_str());
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(out), slurp(err)};
+  return testing::run_command(program, args);
 }
 
 std::string write_chorale_fixture() {

@@ -81,6 +81,11 @@ TEST(Model, PresetsHaveTheirSizes) {
   // block: 2 norms 2x64, qkv 32x96+96 = 3168, out 32x32+32 = 1056, relative table 64x16 = 1024,
   // ff 32x64+64 = 2112 and 64x32+32 = 2080, so 9568 x 2 blocks; final norm 64. Tied output.
   EXPECT_EQ(build_model(preset("tiny", "satb16"))->parameter_count(), 1600 + 128 + 2 * 9568 + 64);
+  // The rest from the formulas of docs/model.md, evaluated independently (Python).
+  EXPECT_EQ(build_model(preset("jsb-base", "satb16"))->parameter_count(), 4851200);
+  EXPECT_EQ(build_model(preset("performance-base", "performance388"))->parameter_count(), 19508736);
+  EXPECT_EQ(build_model(preset("lstm-tiny", "satb16"))->parameter_count(), 63218);
+  EXPECT_EQ(build_model(preset("lstm-base", "satb16"))->parameter_count(), 5817906);
   const ModelSpec base = preset("jsb-base", "satb16");
   EXPECT_EQ(base.transformer.layers, 6);
   EXPECT_EQ(base.transformer.voice_period, 4);

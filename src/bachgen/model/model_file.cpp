@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bachgen/data/token_shard.h"
+#include "bachgen/model/torchscript_model.h"
 
 namespace bachgen::model {
 
@@ -30,6 +31,7 @@ json lstm_json(const LstmConfig& c) {
 
 std::string spec_to_json(const ModelSpec& spec) {
   json j = {{"kind", spec.kind}, {"vocab", spec.vocab}};
+  if (spec.kind == "torchscript") return j.dump();
   j["config"] = spec.kind == "music-lstm" ? lstm_json(spec.lstm) : transformer_json(spec.transformer);
   return j.dump();
 }
@@ -132,6 +134,41 @@ void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImp
   }
 }
 
+namespace {
+
+// A TorchScript file saved by Python, with its vocabulary in the extra file bachgen_vocab.
+LoadedModel load_torchscript(const std::string& path, const std::string& expected_vocab) {
+  torch::jit::ExtraFilesMap extra{{kTorchScriptVocabFile, ""}};
+  torch::jit::Module module;
+  try {
+    module = torch::jit::load(path, c10::nullopt, extra);
+  } catch (const std::exception&) {
+    throw std::runtime_error(path + ": not a bachgen model file (no format version)");
+  }
+  LoadedModel out;
+  out.spec.kind = "torchscript";
+  out.spec.vocab = extra[kTorchScriptVocabFile];
+  if (out.spec.vocab.empty()) {
+    throw std::runtime_error(path + ": not a bachgen model file (no format version), and as a "
+                             "TorchScript model it names no vocabulary (extra file " +
+                             std::string(kTorchScriptVocabFile) + ")");
+  }
+  int64_t size = 0;
+  try {
+    size = data::vocab_size(data::parse_vocab(out.spec.vocab));
+  } catch (const std::exception& e) {
+    throw std::runtime_error(path + ": " + e.what());
+  }
+  if (!expected_vocab.empty() && out.spec.vocab != expected_vocab) {
+    throw std::runtime_error(path + ": the model is for vocabulary " + out.spec.vocab + ", not " +
+                             expected_vocab);
+  }
+  out.model = std::make_shared<TorchScriptModelImpl>(std::move(module), size);
+  return out;
+}
+
+}  // namespace
+
 LoadedModel load_model(const std::string& path, const std::string& expected_vocab) {
   auto fail = [&path](const std::string& problem) -> std::runtime_error {
     return std::runtime_error(path + ": " + problem);
@@ -144,7 +181,7 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
   }
   c10::IValue version, spec_json;
   if (!archive.try_read("bachgen_format", version) || !version.isInt()) {
-    throw fail("not a bachgen model file (no format version)");
+    return load_torchscript(path, expected_vocab);
   }
   if (version.toInt() > kModelFormatVersion) {
     throw fail("model format version " + std::to_string(version.toInt()) +

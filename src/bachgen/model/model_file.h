@@ -15,7 +15,7 @@ inline constexpr int64_t kModelFormatVersion = 1;
 
 // Everything needed to build a model again.
 struct ModelSpec {
-  std::string kind = "music-transformer";  // or "music-lstm"
+  std::string kind = "music-transformer";  // or "music-lstm" ("torchscript" when loaded)
   std::string vocab = "satb16";             // the vocabulary name (data/token_shard.h)
   TransformerConfig transformer;
   LstmConfig lstm;
@@ -38,8 +38,10 @@ struct LoadedModel {
   ModelSpec spec;
   SequenceModel model;
 };
-// Throws std::runtime_error "PATH: PROBLEM" for a missing, foreign, damaged or newer file, or
-// (when expected_vocab is given) a model of another vocabulary.
+// Loads a bachgen model file, or a TorchScript file saved by Python with its vocabulary in the
+// extra file "bachgen_vocab" (torchscript_model.h; kind "torchscript"). Throws
+// std::runtime_error "PATH: PROBLEM" for a missing, foreign, damaged or newer file, or (when
+// expected_vocab is given) a model of another vocabulary.
 LoadedModel load_model(const std::string& path, const std::string& expected_vocab = "");
 
 }  // namespace bachgen::model

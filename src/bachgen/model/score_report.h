@@ -1,0 +1,22 @@
+// `bachgen score`: per-token log-probabilities and NLL of pieces under a model, as text or
+// JSON. Torch-free header, so the program that prints it needs no torch headers.
+#pragma once
+
+#include <string>
+
+namespace bachgen::model {
+
+struct ScoreSettings {
+  std::string model;       // a bachgen model file or a TorchScript file (model_file.h)
+  std::string input;       // a .tokens shard, a MIDI file, or FILE.json:SPLIT:INDEX
+  bool json = false;       // one JSON object (keys: docs/model.md)
+  bool per_token = true;   // text output: a line per token
+};
+
+// Throws std::runtime_error naming the file and the problem.
+std::string score_report(const ScoreSettings& settings);
+
+// `bachgen export --model M --safetensors OUT`: the model's fp32 weights and config.
+void export_model_safetensors(const std::string& model_path, const std::string& out_path);
+
+}  // namespace bachgen::model
