@@ -14,6 +14,7 @@
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
+#include "bachgen/model/attention_report.h"
 #include "bachgen/model/score_report.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
@@ -203,6 +204,29 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--model", export_model, "A bachgen model file")->required();
   export_cmd->add_option("--safetensors", export_out, "Output .safetensors file")->required();
 
+  std::string presets_vocab = "satb16";
+  int64_t presets_length = 1024;
+  CLI::App* presets_cmd = app.add_subcommand(
+      "presets", "The named model presets: shape, parameter count, FLOPs per token");
+  presets_cmd->add_option("--vocab", presets_vocab, "satb16 | satb16-onset | performance388")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"satb16", "satb16-onset", "performance388"}));
+  presets_cmd->add_option("--length", presets_length, "Sequence length for the FLOPs")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
+  model::AttentionSettings attention;
+  CLI::App* attention_cmd = app.add_subcommand(
+      "attention", "Attention weights of every layer and head on one piece, as JSON and PNG heatmaps");
+  attention_cmd->add_option("--model", attention.model, "A bachgen Music Transformer file")->required();
+  attention_cmd->add_option("--input", attention.input,
+                            "A .tokens shard (first piece), a MIDI file, or JSB.json:SPLIT:INDEX")
+      ->required();
+  attention_cmd->add_option("--out", attention.out, "Output folder")->required();
+  attention_cmd->add_option("--max-tokens", attention.max_tokens, "Cut the piece to this many tokens")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -217,6 +241,14 @@ int main(int argc, char** argv) {
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
     if (prepare_cmd->parsed()) return run_prepare(prepare);
+    if (attention_cmd->parsed()) {
+      std::printf("%s\n", model::write_attention_maps(attention).c_str());
+      return 0;
+    }
+    if (presets_cmd->parsed()) {
+      std::fputs(model::preset_table(presets_vocab, presets_length).c_str(), stdout);
+      return 0;
+    }
     if (export_cmd->parsed()) {
       model::export_model_safetensors(export_model, export_out);
       std::printf("wrote %s\n", export_out.c_str());

@@ -13,7 +13,7 @@ cd "$root"
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libgtest-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev
   python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )

@@ -144,5 +144,49 @@ TEST(ModelInterop, ScoreReadsMidiAndJsbAndRefusesBadInput) {
   }
 }
 
+TEST(ModelInterop, AttentionMapsAreCausalDistributions) {
+  ModelSpec spec = preset("tiny", "satb16");
+  torch::manual_seed(8);
+  SequenceModel m = build_model(spec);
+  const std::string model_path = testing::test_file("tiny.pt");
+  save_model(model_path, spec, *m);
+  const std::string out = testing::test_file("maps");
+  const testing::CliResult r = testing::run_command(
+      BACHGEN_CLI, "attention --model '" + model_path + "' --input '" + write_shard() + "' --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("4 heatmaps (14 tokens, 2 layers)"), std::string::npos) << r.out;  // first piece: 3 steps
+  const nlohmann::json j = nlohmann::json::parse(testing::slurp(out + "/attention.json"));
+  ASSERT_EQ(j["layers"].size(), 2u);
+  ASSERT_EQ(j["layers"][0].size(), 2u);
+  for (const auto& layer : j["layers"]) {
+    for (const auto& head : layer) {
+      ASSERT_EQ(head.size(), 14u);
+      for (size_t i = 0; i < 14; ++i) {
+        double sum = 0;
+        for (size_t k = 0; k < 14; ++k) {
+          const double w = head[i][k].get<double>();
+          if (k > i) {
+            EXPECT_EQ(w, 0.0);  // causal: no weight on later tokens
+          }
+          sum += w;
+        }
+        EXPECT_NEAR(sum, 1.0, 1e-5);
+      }
+    }
+  }
+  EXPECT_EQ(j["token_names"][0], "BOS");
+  const std::string png = testing::slurp(out + "/layer1_head1.png");
+  ASSERT_GT(png.size(), 8u);
+  EXPECT_EQ(png.substr(1, 3), "PNG");
+  const testing::CliResult lstm_refused = testing::run_command(BACHGEN_CLI, [&] {
+    const ModelSpec l = preset("lstm-tiny", "satb16");
+    SequenceModel lm = build_model(l);
+    save_model(testing::test_file("lstm.pt"), l, *lm);
+    return "attention --model '" + testing::test_file("lstm.pt") + "' --input x.mid --out '" + out + "'";
+  }());
+  EXPECT_EQ(lstm_refused.exit_code, 1);
+  EXPECT_NE(lstm_refused.err.find("need a Music Transformer"), std::string::npos) << lstm_refused.err;
+}
+
 }  // namespace
 }  // namespace bachgen::model

@@ -62,6 +62,37 @@ std::string score_report(const ScoreSettings& s) {
   return text + line;
 }
 
+std::string preset_table(const std::string& vocab, int64_t length) {
+  std::string out;
+  char line[256];
+  std::snprintf(line, sizeof line, "%-18s %-18s %-34s %12s %16s\n", "preset", "kind", "shape", "parameters",
+                "GFLOPs/token");
+  out += line;
+  for (const std::string& name : preset_names()) {
+    const ModelSpec spec = preset(name, vocab);
+    const SequenceModel m = build_model(spec);
+    std::string shape;
+    double macs = 0;
+    if (spec.kind == "music-transformer") {
+      const TransformerConfig& c = spec.transformer;
+      shape = "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" +
+              std::to_string(c.heads) + " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);
+      macs = static_cast<const MusicTransformerImpl&>(*m).macs_per_token(length);
+    } else {
+      const LstmConfig& c = spec.lstm;
+      shape = "embed " + std::to_string(c.d_embed) + " hidden " + std::to_string(c.hidden) + " x" +
+              std::to_string(c.layers);
+      macs = static_cast<const MusicLstmImpl&>(*m).macs_per_token();
+    }
+    std::snprintf(line, sizeof line, "%-18s %-18s %-34s %12lld %16.6f\n", name.c_str(), spec.kind.c_str(),
+                  shape.c_str(), static_cast<long long>(m->parameter_count()), 2 * macs / 1e9);
+    out += line;
+  }
+  std::snprintf(line, sizeof line, "(vocabulary %s; FLOPs of the forward pass at sequence length %lld)\n",
+                vocab.c_str(), static_cast<long long>(length));
+  return out + line;
+}
+
 void export_model_safetensors(const std::string& model_path, const std::string& out_path) {
   const LoadedModel loaded = load_model(model_path);
   if (loaded.spec.kind == "torchscript") {

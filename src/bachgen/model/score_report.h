@@ -2,6 +2,7 @@
 // JSON. Torch-free header, so the program that prints it needs no torch headers.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace bachgen::model {
@@ -15,6 +16,10 @@ struct ScoreSettings {
 
 // Throws std::runtime_error naming the file and the problem.
 std::string score_report(const ScoreSettings& settings);
+
+// `bachgen presets`: every preset for a vocabulary, with its shape, parameter count and
+// forward FLOPs per token at a sequence length.
+std::string preset_table(const std::string& vocab, int64_t sequence_length);
 
 // `bachgen export --model M --safetensors OUT`: the model's fp32 weights and config.
 void export_model_safetensors(const std::string& model_path, const std::string& out_path);
