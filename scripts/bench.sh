@@ -64,3 +64,29 @@ done
 echo
 echo "2,500 tokens/s is what a plain Python PyTorch trainer consumed on this kind of machine"
 echo "(issue 5); goal: the loader delivers at least 50x what the trainer consumes."
+
+# --- Attention memory and time --------------------------------------------------------------
+echo
+echo "### One attention layer, forward + backward (D = 512, 8 heads, batch 1, fp32, all cores)"
+echo
+echo "Each case runs in its own process; peak = the process's peak resident memory (getrusage),"
+echo "including about 165 MB of program and LibTorch before the first pass."
+echo
+echo "| L | plain: peak MB, s | skew-relative: peak MB, s | naive-relative: peak MB, s | skew / plain memory |"
+echo "|---:|---:|---:|---:|---:|"
+attention_case() {  # MODE LENGTH -> "peak MB, seconds" or "does not fit"
+  local line
+  # A cap below the machine's 24 GiB, so a case that cannot fit fails cleanly.
+  line="$( (ulimit -v 23000000; "$root/build/bench/bench_attention" "$1" "$2") 2>/dev/null || true)"
+  if [ -z "$line" ] || [ "$(json_field "$line" fits)" != "True" ]; then echo "does not fit"; return; fi
+  echo "$(json_field "$line" peak_rss_mb), $(json_field "$line" seconds)"
+}
+for length in 512 1024 2048 4096 8192; do
+  plain="$(attention_case plain "$length")"
+  skew="$(attention_case skew "$length")"
+  naive="$(attention_case naive "$length")"
+  ratio="$(/usr/bin/python3 -c "import sys; a=sys.argv[1].split(',')[0]; b=sys.argv[2].split(',')[0]; print('%.2f' % (float(a)/float(b)) if a[0].isdigit() and b[0].isdigit() else '-')" "$skew" "$plain")"
+  echo "| $length | $plain | $skew | $naive | $ratio |"
+done
+echo
+echo "Goal: skew uses at most 1.3x the memory of plain attention at L = 2048."

@@ -20,11 +20,18 @@ TEST(Model, SkewAttentionEqualsNaiveRelativeAttention) {
   o.dropout = 0.0;
   RelativeSelfAttention attention(o);
   attention->eval();
-  for (int64_t length : {1, 9, 16, 40}) {  // 40 > max_relative: clipped distances
-    const torch::Tensor x = torch::randn({2, length, 32});
+  for (int64_t length : {1, 2, 9, 16, 40}) {  // 40 > max_relative: clipped distances
+    const torch::Tensor x = torch::randn({2, length, 32}, torch::requires_grad());
     const torch::Tensor fast = attention(x);
     const torch::Tensor naive = attention->forward_naive(x);
     EXPECT_LT((fast - naive).abs().max().item<float>(), 1e-5) << length;
+    // And the gradients, of the input and of the relative table.
+    const torch::Tensor w = torch::randn_like(fast);
+    const auto g_fast = torch::autograd::grad({(fast * w).sum()}, {x, attention->named_parameters()["relative"]});
+    const auto g_naive = torch::autograd::grad({(naive * w).sum()}, {x, attention->named_parameters()["relative"]});
+    for (size_t i = 0; i < 2; ++i) {
+      EXPECT_LT((g_fast[i] - g_naive[i]).abs().max().item<float>(), 1e-5) << length << " grad " << i;
+    }
   }
 }
 

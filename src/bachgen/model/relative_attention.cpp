@@ -9,6 +9,32 @@ namespace bachgen::model {
 namespace F = torch::nn::functional;
 using torch::indexing::Slice;
 
+namespace {
+
+// The skew of Huang et al. as an autograd function with a lean backward. Forward: entry (i, j)
+// of the result is qe[i][j - i + T - 1] (read through a strided view: row stride T - 1, offset
+// T - 1; entries above the diagonal hold other values and are masked by the caller). Backward:
+// the inverse placement through a zero (T + 1) x T buffer viewed as T x (T + 1), without
+// as_strided's general (index-tensor) backward for overlapping views.
+struct Skew : public torch::autograd::Function<Skew> {
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& qe) {
+    const torch::Tensor c = qe.contiguous();  // (B, H, T, T)
+    const int64_t b = c.size(0), h = c.size(1), t = c.size(2);
+    return c.as_strided({b, h, t, t}, {h * t * t, t * t, t - 1, 1}, c.storage_offset() + t - 1).clone();
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext*,
+                                               torch::autograd::tensor_list grads) {
+    const torch::Tensor g = grads[0].tril();  // only j <= i came from qe   (B, H, T, T)
+    const int64_t b = g.size(0), h = g.size(1), t = g.size(2);
+    // (i, j) <- qe[i][j - i + T - 1]: in the padded layout, row i + 1 of the (T + 1, T) view.
+    torch::Tensor buffer = torch::zeros({b, h, t + 1, t}, g.options());
+    buffer.index({Slice(), Slice(), Slice(1)}).copy_(g);
+    return {buffer.view({b, h, t, t + 1}).index({Slice(), Slice(), Slice(), Slice(1)})};
+  }
+};
+
+}  // namespace
+
 RelativeSelfAttentionImpl::RelativeSelfAttentionImpl(const AttentionOptions& options)
     : options_(options) {
   TORCH_CHECK(options.d_model % options.heads == 0, "d_model ", options.d_model,
@@ -47,18 +73,20 @@ torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, con
 torch::Tensor RelativeSelfAttentionImpl::forward(const torch::Tensor& x) {
   const int64_t t = x.size(1);
   const auto qkv = qkv_(x).chunk(3, /*dim=*/-1);
-  const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
+  // The 1/sqrt(d) scale goes into q once, instead of over a (T, T) tensor per head.
+  const torch::Tensor q = split_heads(qkv[0]) * (1.0 / std::sqrt(static_cast<double>(head_dim_)));
+  const torch::Tensor k = split_heads(qkv[1]), v = split_heads(qkv[2]);
   torch::Tensor logits = torch::matmul(q, k.transpose(-2, -1));  // (B, H, T, T)
   if (options_.relative) {
-    // q . Er^T: column c is distance c - (T - 1). Skew: pad a zero column on the left, view
-    // as (T + 1, T), drop the first row; then entry (i, j) holds distance j - i for j <= i.
-    const torch::Tensor qe = torch::matmul(q, relative_table(t).transpose(0, 1));  // (B, H, T, T)
-    const torch::Tensor padded = F::pad(qe, F::PadFuncOptions({1, 0}));          // (B, H, T, T+1)
-    logits = logits + padded.reshape({x.size(0), options_.heads, t + 1, t}).index({Slice(), Slice(), Slice(1)});
+    // q . Er^T: column c is distance c - (T - 1). The skew (pad a zero column on the left,
+    // view as (T + 1, T), drop the first row) puts distance j - i at (i, j) for j <= i; Skew
+    // above does it without the padded copy, and with a backward that needs one (T, T)
+    // buffer per head. Entries above the diagonal are masked below.
+    logits.add_(Skew::apply(torch::matmul(q, relative_table(t).transpose(0, 1))));  // in place
   }
-  logits = logits / std::sqrt(static_cast<double>(head_dim_));
   const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
-  return attend(logits.masked_fill(causal, -std::numeric_limits<float>::infinity()), v);
+  logits.masked_fill_(causal, -std::numeric_limits<float>::infinity());
+  return attend(logits, v);
 }
 
 torch::Tensor RelativeSelfAttentionImpl::forward_naive(const torch::Tensor& x) {
