@@ -96,66 +96,64 @@ std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
   return window;
 }
 
-TokenBatch WindowDataset::get_batch(std::vector<size_t> indices) {
-  const int64_t b = static_cast<int64_t>(indices.size());
-  const int64_t l = options_.length;
-  TokenBatch batch{torch::empty({b, l}, torch::kInt64), torch::empty({b, l}, torch::kInt64),
-                   torch::zeros({b, l}, torch::kFloat32), torch::empty({b}, torch::kInt64)};
+namespace {
+
+// One example of a batch: L + 1 tokens (`real` of them not padding), from position `start`.
+struct Window {
+  std::vector<int32_t> tokens;
+  size_t real = 0;
+  size_t start = 0;
+};
+
+// The collate: input = first L tokens, target = last L, mask = 1 on real targets.
+TokenBatch collate(const Window* windows, int64_t count, int64_t length) {
+  TokenBatch batch{torch::empty({count, length}, torch::kInt64),
+                   torch::empty({count, length}, torch::kInt64),
+                   torch::zeros({count, length}, torch::kFloat32), torch::empty({count}, torch::kInt64)};
   auto input = batch.input.accessor<int64_t, 2>();
   auto target = batch.target.accessor<int64_t, 2>();
   auto mask = batch.mask.accessor<float, 2>();
   auto offset = batch.offset.accessor<int64_t, 1>();
-  for (int64_t i = 0; i < b; ++i) {
-    size_t real = 0, start = 0;
-    const std::vector<int32_t> w = example(indices[static_cast<size_t>(i)], &real, &start);
-    offset[i] = static_cast<int64_t>(start);
-    for (int64_t t = 0; t < l; ++t) {
-      input[i][t] = w[static_cast<size_t>(t)];
-      target[i][t] = w[static_cast<size_t>(t) + 1];
-      mask[i][t] = static_cast<size_t>(t) + 1 < real ? 1.0f : 0.0f;
+  for (int64_t i = 0; i < count; ++i) {
+    const Window& w = windows[i];
+    offset[i] = static_cast<int64_t>(w.start);
+    for (int64_t t = 0; t < length; ++t) {
+      input[i][t] = w.tokens[static_cast<size_t>(t)];
+      target[i][t] = w.tokens[static_cast<size_t>(t) + 1];
+      mask[i][t] = static_cast<size_t>(t) + 1 < w.real ? 1.0f : 0.0f;
     }
   }
   return batch;
 }
 
+}  // namespace
+
+TokenBatch WindowDataset::get_batch(std::vector<size_t> indices) {
+  std::vector<Window> windows(indices.size());
+  for (size_t i = 0; i < indices.size(); ++i) {
+    windows[i].tokens = example(indices[i], &windows[i].real, &windows[i].start);
+  }
+  return collate(windows.data(), static_cast<int64_t>(windows.size()), options_.length);
+}
+
 std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t length, int64_t batch) {
   TORCH_CHECK(length > 0 && batch > 0, "evaluation_batches: length and batch must be positive");
   const int32_t pad = pad_of(shard.vocab);
-  std::vector<std::vector<int32_t>> windows;  // L + 1 tokens each, and how many are real
-  std::vector<size_t> reals, starts;
+  std::vector<Window> windows;
   for (size_t p = 0; p < shard.pieces(); ++p) {
     const size_t n = shard.piece_length(p);
     const uint16_t* tokens = shard.piece(p);
     for (size_t start = 0; start + 1 < n; start += static_cast<size_t>(length)) {
       const size_t end = std::min(n, start + static_cast<size_t>(length) + 1);
-      std::vector<int32_t> w(tokens + start, tokens + end);
-      reals.push_back(w.size());
-      starts.push_back(start);
-      w.resize(static_cast<size_t>(length) + 1, pad);
+      Window w{std::vector<int32_t>(tokens + start, tokens + end), end - start, start};
+      w.tokens.resize(static_cast<size_t>(length) + 1, pad);
       windows.push_back(std::move(w));
     }
   }
   std::vector<TokenBatch> batches;
   for (size_t first = 0; first < windows.size(); first += static_cast<size_t>(batch)) {
-    const int64_t b = std::min<int64_t>(batch, static_cast<int64_t>(windows.size() - first));
-    TokenBatch out{torch::empty({b, length}, torch::kInt64),
-                   torch::empty({b, length}, torch::kInt64),
-                   torch::zeros({b, length}, torch::kFloat32), torch::empty({b}, torch::kInt64)};
-    auto input = out.input.accessor<int64_t, 2>();
-    auto target = out.target.accessor<int64_t, 2>();
-    auto mask = out.mask.accessor<float, 2>();
-    auto offset = out.offset.accessor<int64_t, 1>();
-    for (int64_t i = 0; i < b; ++i) {
-      const auto& w = windows[first + static_cast<size_t>(i)];
-      offset[i] = static_cast<int64_t>(starts[first + static_cast<size_t>(i)]);
-      const size_t real = reals[first + static_cast<size_t>(i)];
-      for (int64_t t = 0; t < length; ++t) {
-        input[i][t] = w[static_cast<size_t>(t)];
-        target[i][t] = w[static_cast<size_t>(t) + 1];
-        mask[i][t] = static_cast<size_t>(t) + 1 < real ? 1.0f : 0.0f;
-      }
-    }
-    batches.push_back(std::move(out));
+    const int64_t count = std::min<int64_t>(batch, static_cast<int64_t>(windows.size() - first));
+    batches.push_back(collate(windows.data() + first, count, length));
   }
   return batches;
 }
