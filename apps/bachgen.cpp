@@ -19,6 +19,7 @@
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
+#include "bachgen/train/evaluate.h"
 
 namespace {
 
@@ -227,6 +228,19 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  train::EvalSettings eval;
+  CLI::App* eval_cmd = app.add_subcommand(
+      "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
+  eval_cmd->add_option("--model", eval.model, "A bachgen model file or a TorchScript file")->required();
+  eval_cmd->add_option("--data", eval.data, "A folder made by bachgen prepare")->required();
+  eval_cmd->add_option("--split", eval.split, "train | valid | test")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"train", "valid", "test"}));
+  eval_cmd->add_option("--window", eval.window, "Score longer pieces in consecutive windows of this many tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  eval_cmd->add_flag("--json", eval.json, "One JSON object");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -241,6 +255,10 @@ int main(int argc, char** argv) {
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
     if (prepare_cmd->parsed()) return run_prepare(prepare);
+    if (eval_cmd->parsed()) {
+      std::fputs(train::eval_report(eval).c_str(), stdout);
+      return 0;
+    }
     if (attention_cmd->parsed()) {
       std::printf("%s\n", model::write_attention_maps(attention).c_str());
       return 0;

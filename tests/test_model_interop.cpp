@@ -188,5 +188,49 @@ TEST(ModelInterop, AttentionMapsAreCausalDistributions) {
   EXPECT_NE(lstm_refused.err.find("need a Music Transformer"), std::string::npos) << lstm_refused.err;
 }
 
+TEST(ModelInterop, EvalEqualsTheSumOfPieceScores) {
+  const std::string dir = testing::test_file("prepared");
+  std::system(("mkdir -p '" + dir + "'").c_str());
+  std::system(("cp '" + write_shard() + "' '" + dir + "/test.tokens'").c_str());
+  ModelSpec spec = preset("tiny", "satb16");
+  torch::manual_seed(9);
+  SequenceModel m = build_model(spec);
+  m->eval();
+  const std::string model_path = testing::test_file("tiny.pt");
+  save_model(model_path, spec, *m);
+  // The reference: score_tokens piece by piece.
+  const data::TokenShard shard = data::read_shard(dir + "/test.tokens");
+  double nll = 0;
+  size_t tokens = 0;
+  for (size_t p = 0; p < shard.pieces(); ++p) {
+    const TokenScores s = score_tokens(*m, std::vector<int32_t>(shard.piece(p), shard.piece(p) + shard.piece_length(p)));
+    nll += s.nll();
+    tokens += s.log_probs.size();
+  }
+  const testing::CliResult r = testing::run_command(
+      BACHGEN_CLI, "eval --model '" + model_path + "' --data '" + dir + "' --split test --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["pieces"], 3);
+  EXPECT_EQ(j["tokens"].get<size_t>(), tokens);
+  EXPECT_NEAR(j["nll"].get<double>(), nll, 1e-6);
+  EXPECT_NEAR(j["nll_per_step"].get<double>(), 4 * j["nll_per_token"].get<double>(), 1e-12);
+  EXPECT_GE(j["accuracy"].get<double>(), 0.0);
+  EXPECT_LE(j["accuracy"].get<double>(), 1.0);
+  // Short windows score the same tokens (with less context).
+  const testing::CliResult w = testing::run_command(
+      BACHGEN_CLI, "eval --model '" + model_path + "' --data '" + dir + "' --window 8 --json");
+  ASSERT_EQ(w.exit_code, 0) << w.err;
+  EXPECT_EQ(nlohmann::json::parse(w.out)["tokens"].get<size_t>(), tokens);
+  // A model of another vocabulary is refused.
+  const ModelSpec other = preset("tiny", "performance388");
+  SequenceModel om = build_model(other);
+  save_model(testing::test_file("perf.pt"), other, *om);
+  const testing::CliResult bad = testing::run_command(
+      BACHGEN_CLI, "eval --model '" + testing::test_file("perf.pt") + "' --data '" + dir + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("is for performance388"), std::string::npos) << bad.err;
+}
+
 }  // namespace
 }  // namespace bachgen::model

@@ -1,0 +1,32 @@
+// `bachgen eval`: NLL per token of a model over every whole piece of a prepared split, with
+// accuracy and perplexity (and, for the chorale vocabularies, NLL per 16th step = 4 tokens).
+// Torch-free header.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace bachgen::train {
+
+struct EvalSettings {
+  std::string model;          // a bachgen model file or a TorchScript file
+  std::string data;           // a folder made by `bachgen prepare`
+  std::string split = "test";  // train | valid | test
+  int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
+  bool json = false;
+};
+
+struct EvalResult {
+  int64_t pieces = 0;
+  int64_t tokens = 0;        // scored tokens: every token after each piece's first
+  double nll = 0;            // total, nats
+  double nll_per_token = 0;
+  double nll_per_step = 0;   // chorale vocabularies: 4 x nll_per_token; 0 otherwise
+  double accuracy = 0;       // argmax prediction equals the token
+  double perplexity = 0;
+};
+
+EvalResult evaluate(const EvalSettings& settings);
+std::string eval_report(const EvalSettings& settings);  // text or JSON
+
+}  // namespace bachgen::train
