@@ -20,6 +20,7 @@
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/train/evaluate.h"
+#include "bachgen/train/trainer.h"
 
 namespace {
 
@@ -228,6 +229,34 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
+  train::TrainSettings tr;
+  CLI::App* train_cmd = app.add_subcommand("train", "Train a model on prepared shards (docs/training.md)");
+  train_cmd->add_option("--data", tr.data, "A folder made by bachgen prepare")->required();
+  train_cmd->add_option("--preset", tr.preset, "Model preset (bachgen presets)")->capture_default_str();
+  train_cmd->add_option("--out", tr.out, "Run folder: checkpoints, metrics, TensorBoard")->required();
+  train_cmd->add_flag("--resume", tr.resume, "Continue the run in --out from its last checkpoint");
+  train_cmd->add_option("--steps", tr.steps, "Optimizer steps in all")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--batch", tr.batch, "Windows per micro-batch")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--length", tr.length, "Tokens per window")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--accumulate", tr.accumulate, "Micro-batches per step")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--schedule", tr.schedule, "cosine | inverse-sqrt | step | plateau")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"cosine", "inverse-sqrt", "step", "plateau"}));
+  train_cmd->add_option("--lr", tr.lr, "Peak learning rate")->capture_default_str();
+  train_cmd->add_option("--min-lr", tr.min_lr, "Cosine floor")->capture_default_str();
+  train_cmd->add_option("--warmup", tr.warmup, "Warmup steps")->capture_default_str();
+  train_cmd->add_option("--weight-decay", tr.weight_decay, "AdamW decay on weight matrices")->capture_default_str();
+  train_cmd->add_option("--clip", tr.clip, "Gradient norm clip (0 = off)")->capture_default_str();
+  train_cmd->add_option("--label-smoothing", tr.label_smoothing, "Label smoothing")->capture_default_str();
+  train_cmd->add_option("--dropout", tr.dropout, "Dropout (< 0: the preset's)")->capture_default_str();
+  train_cmd->add_flag("!--no-augment", tr.augment, "Turn augmentation off");
+  train_cmd->add_option("--eval-every", tr.eval_every, "Validate every N steps (0 = at the end)")->capture_default_str();
+  train_cmd->add_option("--checkpoint-every", tr.checkpoint_every, "Last checkpoint every N steps")->capture_default_str();
+  train_cmd->add_option("--log-every", tr.log_every, "TensorBoard scalars every N steps")->capture_default_str()->check(CLI::PositiveNumber);
+  train_cmd->add_option("--patience", tr.patience, "Early stop after N validations without improvement (0 = never)")->capture_default_str();
+  train_cmd->add_option("--stop-after", tr.stop_after, "Stop (with a checkpoint) after N steps of this run")->capture_default_str();
+  train_cmd->add_option("--seed", tr.seed, "Seed of everything")->capture_default_str();
+
   train::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
@@ -255,6 +284,14 @@ int main(int argc, char** argv) {
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
     if (prepare_cmd->parsed()) return run_prepare(prepare);
+    if (train_cmd->parsed()) {
+      const train::TrainResult r = train::train_model(tr);
+      std::printf("trained %lld steps: loss %.4f -> %.4f, best valid NLL %.4f%s%s\n",
+                  static_cast<long long>(r.steps_done), r.first_loss, r.last_loss, r.best_valid_nll,
+                  r.stopped_by_signal ? " (stopped by a signal: --resume continues)" : "",
+                  r.stopped_early ? " (stopped early)" : "");
+      return 0;
+    }
     if (eval_cmd->parsed()) {
       std::fputs(train::eval_report(eval).c_str(), stdout);
       return 0;

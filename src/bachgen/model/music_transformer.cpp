@@ -40,6 +40,12 @@ torch::Tensor TransformerBlockImpl::step(const torch::Tensor& x, torch::Tensor& 
 MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : config_(config) {
   TORCH_CHECK(config.vocab_size > 0 && config.layers > 0, "invalid transformer config");
   token_embedding_ = register_module("token_embedding", torch::nn::Embedding(config.vocab_size, config.d_model));
+  {
+    // N(0, 1/D): the input (scaled by sqrt(D)) has unit-variance features, and the tied output
+    // starts with logits of unit scale instead of sqrt(D).
+    torch::NoGradGuard no_grad;
+    token_embedding_->weight.normal_(0.0, 1.0 / std::sqrt(static_cast<double>(config.d_model)));
+  }
   if (config.voice_period > 0) {
     voice_embedding_ = register_module("voice_embedding", torch::nn::Embedding(config.voice_period, config.d_model));
   }

@@ -1,0 +1,60 @@
+// `bachgen train`: the training loop (AdamW without decay on norms, biases and embeddings,
+// learning-rate schedules, gradient clipping and accumulation, label smoothing), validation
+// with early stopping, the best checkpoint by validation NLL, the last checkpoint every N steps
+// and on SIGINT/SIGTERM, exact resume, metrics.jsonl and TensorBoard scalars. Torch-free
+// header; docs/training.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace bachgen::train {
+
+struct TrainSettings {
+  std::string data;              // a folder made by `bachgen prepare`
+  std::string preset = "jsb-small";
+  std::string out;               // the run folder
+  bool resume = false;           // continue the run in `out` from its last checkpoint
+  int64_t steps = 2000;          // optimizer steps in all
+  int64_t batch = 16;            // windows per micro-batch
+  int64_t length = 256;          // tokens per window
+  int64_t accumulate = 1;        // micro-batches per optimizer step
+  std::string schedule = "cosine";  // cosine | inverse-sqrt | step | plateau
+  double lr = 1e-3;              // peak learning rate
+  double min_lr = 1e-5;
+  int64_t warmup = 100;
+  double weight_decay = 0.01;    // AdamW, on weight matrices only
+  double clip = 1.0;             // gradient norm clip; 0 = off
+  double label_smoothing = 0.0;
+  double dropout = -1;           // < 0: the preset's
+  bool augment = true;
+  int64_t eval_every = 200;      // validation every N steps (0 = only at the end)
+  int64_t checkpoint_every = 200;  // last checkpoint every N steps
+  int64_t log_every = 20;
+  int64_t patience = 0;          // early stop after N validations without improvement; 0 = never
+  int64_t eval_window = 1024;    // validation scores whole pieces in windows of this length
+  uint64_t seed = 1;
+  int64_t stop_after = 0;        // stop (with a checkpoint) after N steps of this invocation;
+                                 // 0 = run to --steps. Trains in slices, e.g. per session
+  bool overfit_one_batch = false;  // every step sees the same batch (the learning test)
+};
+
+struct TrainResult {
+  int64_t steps_done = 0;
+  double first_loss = 0;
+  double last_loss = 0;
+  double best_valid_nll = 0;   // 0 when never validated
+  bool stopped_by_signal = false;
+  bool stopped_early = false;
+};
+
+// Installs SIGINT/SIGTERM handlers for the duration: on either, the current step finishes, the
+// last checkpoint is written, and the function returns. Throws std::runtime_error for bad
+// settings, data or checkpoints.
+TrainResult train_model(const TrainSettings& settings);
+
+// RUN_DIR/last.pt (also a model file) and RUN_DIR/best.pt (the best by validation NLL).
+std::string last_checkpoint_path(const std::string& run_dir);
+std::string best_checkpoint_path(const std::string& run_dir);
+
+}  // namespace bachgen::train

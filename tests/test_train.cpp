@@ -1,0 +1,144 @@
+// The trainer: the learning test (a tiny transformer and LSTM halve their loss on one batch
+// within 200 steps), exact resume (an interrupted and resumed run has the same loss curve,
+// bit for bit), refusal of damaged checkpoints, and SIGTERM leaving a loadable checkpoint.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "bachgen/data/token_shard.h"
+#include "bachgen/model/model_file.h"
+#include "bachgen/train/trainer.h"
+#include "cli_run.h"
+
+namespace bachgen::train {
+namespace {
+
+// A prepared-data folder of patterned four-voice pieces (satb16).
+std::string write_data() {
+  const std::string dir = testing::test_file("data");
+  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
+  for (const char* split : {"train", "valid"}) {
+    data::TokenShard shard;
+    shard.vocab = data::VocabId::kSatb16;
+    for (int p = 0; p < 6; ++p) {
+      std::vector<int32_t> t = {1};
+      for (int step = 0; step < 24; ++step) {
+        const int base = 60 + (p + step / 2) % 7;
+        for (int v : {base + 12, base + 7, base + 4, base - 12}) t.push_back(4 + v - 36);
+      }
+      t.push_back(2);
+      shard.add_piece(t);
+    }
+    data::write_shard(dir + "/" + split + ".tokens", shard);
+  }
+  return dir;
+}
+
+std::vector<double> losses(const std::string& run) {
+  std::vector<double> out;
+  std::ifstream in(run + "/metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (j.contains("loss")) out.push_back(j["loss"].get<double>());
+  }
+  return out;
+}
+
+TrainSettings small(const std::string& data, const std::string& out, const std::string& preset) {
+  TrainSettings s;
+  s.data = data;
+  s.out = out;
+  s.preset = preset;
+  s.batch = 4;
+  s.length = 32;
+  s.warmup = 5;
+  s.lr = 3e-3;
+  s.eval_every = 0;
+  s.checkpoint_every = 0;
+  s.log_every = 10;
+  s.dropout = 0.0;
+  return s;
+}
+
+TEST(Train, TinyModelsHalveTheirLossOnOneBatch) {
+  const std::string data = write_data();
+  for (const std::string preset : {"tiny", "lstm-tiny"}) {
+    TrainSettings s = small(data, testing::test_file("overfit-" + preset), preset);
+    s.steps = 200;
+    s.overfit_one_batch = true;
+    s.lr = preset == "tiny" ? 3e-3 : 1e-2;
+    const TrainResult r = train_model(s);
+    EXPECT_EQ(r.steps_done, 200);
+    EXPECT_LT(r.last_loss, r.first_loss / 2) << preset << ": " << r.first_loss << " -> " << r.last_loss;
+    EXPECT_GT(r.best_valid_nll, 0.0);  // validated at the end
+    // The best checkpoint is a model file.
+    EXPECT_EQ(model::load_model(best_checkpoint_path(s.out)).spec.vocab, "satb16");
+  }
+}
+
+TEST(Train, AnInterruptedRunResumesExactly) {
+  const std::string data = write_data();
+  TrainSettings whole = small(data, testing::test_file("whole"), "tiny");
+  whole.steps = 20;
+  whole.dropout = 0.1;  // so the RNG state matters
+  whole.eval_every = 10;
+  train_model(whole);
+
+  TrainSettings part = whole;
+  part.out = testing::test_file("parts");
+  part.stop_after = 8;
+  EXPECT_EQ(train_model(part).steps_done, 8);
+  EXPECT_THROW(train_model(part), std::runtime_error);  // the run exists: --resume is needed
+  part.resume = true;
+  part.stop_after = 0;
+  EXPECT_EQ(train_model(part).steps_done, 12);
+  const std::vector<double> a = losses(whole.out), b = losses(part.out);
+  ASSERT_EQ(a.size(), 20u);
+  ASSERT_EQ(b.size(), 20u);
+  for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
+}
+
+TEST(Train, DamagedCheckpointsAreRefusedClearly) {
+  const std::string data = write_data();
+  TrainSettings s = small(data, testing::test_file("damaged"), "tiny");
+  s.steps = 4;
+  train_model(s);
+  const std::string last = last_checkpoint_path(s.out);
+  std::ifstream in(last, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::ofstream(last, std::ios::binary) << bytes.substr(0, bytes.size() / 3);
+  s.resume = true;
+  s.steps = 8;
+  try {
+    train_model(s);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find(last + ": not a readable checkpoint"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, SigtermLeavesALoadableCheckpoint) {
+  const std::string data = write_data();
+  const std::string run = testing::test_file("signal");
+  std::system(("rm -rf '" + run + "'").c_str());
+  // Long enough to still be running when the signal comes after 3 s.
+  const testing::CliResult r = testing::run_command(
+      "timeout", "-s TERM 3 '" + std::string(BACHGEN_CLI) + "' train --data '" + data + "' --preset tiny --out '" +
+                     run + "' --steps 100000 --batch 4 --length 32 --eval-every 0 --checkpoint-every 0");
+  EXPECT_NE(r.out.find("stopped by a signal"), std::string::npos) << r.out << r.err;
+  const model::LoadedModel loaded = model::load_model(last_checkpoint_path(run));
+  EXPECT_EQ(loaded.spec.kind, "music-transformer");
+  const size_t steps = losses(run).size();
+  EXPECT_GT(steps, 0u);
+  // And it resumes from there.
+  const testing::CliResult resumed = testing::run_command(
+      BACHGEN_CLI, "train --data '" + data + "' --preset tiny --out '" + run + "' --resume --steps " +
+                       std::to_string(steps + 2) + " --batch 4 --length 32 --eval-every 0");
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err;
+  EXPECT_EQ(losses(run).size(), steps + 2);
+}
+
+}  // namespace
+}  // namespace bachgen::train
