@@ -46,6 +46,13 @@ std::vector<double> losses(const std::string& run) {
   return out;
 }
 
+// A run folder of this test, emptied first: reruns of the suite must not find old runs.
+std::string fresh_run(const std::string& name) {
+  const std::string dir = testing::test_file(name);
+  std::system(("rm -rf '" + dir + "'").c_str());
+  return dir;
+}
+
 TrainSettings small(const std::string& data, const std::string& out, const std::string& preset) {
   TrainSettings s;
   s.data = data;
@@ -65,7 +72,7 @@ TrainSettings small(const std::string& data, const std::string& out, const std::
 TEST(Train, TinyModelsHalveTheirLossOnOneBatch) {
   const std::string data = write_data();
   for (const std::string preset : {"tiny", "lstm-tiny"}) {
-    TrainSettings s = small(data, testing::test_file("overfit-" + preset), preset);
+    TrainSettings s = small(data, fresh_run("overfit-" + preset), preset);
     s.steps = 200;
     s.overfit_one_batch = true;
     s.lr = preset == "tiny" ? 3e-3 : 1e-2;
@@ -80,14 +87,14 @@ TEST(Train, TinyModelsHalveTheirLossOnOneBatch) {
 
 TEST(Train, AnInterruptedRunResumesExactly) {
   const std::string data = write_data();
-  TrainSettings whole = small(data, testing::test_file("whole"), "tiny");
+  TrainSettings whole = small(data, fresh_run("whole"), "tiny");
   whole.steps = 20;
   whole.dropout = 0.1;  // so the RNG state matters
   whole.eval_every = 10;
   train_model(whole);
 
   TrainSettings part = whole;
-  part.out = testing::test_file("parts");
+  part.out = fresh_run("parts");
   part.stop_after = 8;
   EXPECT_EQ(train_model(part).steps_done, 8);
   EXPECT_THROW(train_model(part), std::runtime_error);  // the run exists: --resume is needed
@@ -102,7 +109,7 @@ TEST(Train, AnInterruptedRunResumesExactly) {
 
 TEST(Train, DamagedCheckpointsAreRefusedClearly) {
   const std::string data = write_data();
-  TrainSettings s = small(data, testing::test_file("damaged"), "tiny");
+  TrainSettings s = small(data, fresh_run("damaged"), "tiny");
   s.steps = 4;
   train_model(s);
   const std::string last = last_checkpoint_path(s.out);
@@ -121,8 +128,7 @@ TEST(Train, DamagedCheckpointsAreRefusedClearly) {
 
 TEST(Train, SigtermLeavesALoadableCheckpoint) {
   const std::string data = write_data();
-  const std::string run = testing::test_file("signal");
-  std::system(("rm -rf '" + run + "'").c_str());
+  const std::string run = fresh_run("signal");
   // Long enough to still be running when the signal comes after 3 s.
   const testing::CliResult r = testing::run_command(
       "timeout", "-s TERM 3 '" + std::string(BACHGEN_CLI) + "' train --data '" + data + "' --preset tiny --out '" +
