@@ -256,6 +256,9 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--patience", tr.patience, "Early stop after N validations without improvement (0 = never)")->capture_default_str();
   train_cmd->add_option("--stop-after", tr.stop_after, "Stop (with a checkpoint) after N steps of this run")->capture_default_str();
   train_cmd->add_option("--seed", tr.seed, "Seed of everything")->capture_default_str();
+  train_cmd->add_option("--precision", tr.precision, "auto | fp32 | bf16 (auto: bf16 only where the CPU has native bf16)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
 
   train::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
@@ -286,8 +289,9 @@ int main(int argc, char** argv) {
     if (prepare_cmd->parsed()) return run_prepare(prepare);
     if (train_cmd->parsed()) {
       const train::TrainResult r = train::train_model(tr);
-      std::printf("trained %lld steps: loss %.4f -> %.4f, best valid NLL %.4f%s%s\n",
-                  static_cast<long long>(r.steps_done), r.first_loss, r.last_loss, r.best_valid_nll,
+      std::printf("trained %lld steps (%s): loss %.4f -> %.4f, best valid NLL %.4f%s%s\n",
+                  static_cast<long long>(r.steps_done), r.precision.c_str(), r.first_loss, r.last_loss,
+                  r.best_valid_nll,
                   r.stopped_by_signal ? " (stopped by a signal: --resume continues)" : "",
                   r.stopped_early ? " (stopped early)" : "");
       return 0;

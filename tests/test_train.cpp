@@ -9,6 +9,7 @@
 
 #include "bachgen/data/token_shard.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/train/trainer.h"
 #include "cli_run.h"
 
@@ -66,6 +67,7 @@ TrainSettings small(const std::string& data, const std::string& out, const std::
   s.checkpoint_every = 0;
   s.log_every = 10;
   s.dropout = 0.0;
+  s.precision = "fp32";
   return s;
 }
 
@@ -85,11 +87,34 @@ TEST(Train, TinyModelsHalveTheirLossOnOneBatch) {
   }
 }
 
+TEST(Train, Bf16ReachesTheSameLearningGoal) {
+  // bf16 autocast on the CPU (emulated where the CPU lacks AVX512-BF16: slower, same math).
+  const torch::Tensor a = torch::ones({4, 4});
+  {
+    runtime::CpuAutocast autocast(true);
+    EXPECT_EQ(torch::mm(a, a).scalar_type(), torch::kBFloat16);
+  }
+  EXPECT_EQ(torch::mm(a, a).scalar_type(), torch::kFloat32);  // restored
+  const std::string data = write_data();
+  TrainSettings s = small(data, fresh_run("overfit-bf16"), "tiny");
+  s.steps = 200;
+  s.overfit_one_batch = true;
+  s.precision = "bf16";
+  const TrainResult r = train_model(s);
+  EXPECT_EQ(r.precision, "bf16");
+  EXPECT_LT(r.last_loss, r.first_loss / 2) << r.first_loss << " -> " << r.last_loss;
+  s.out = fresh_run("fp32-explicit");
+  s.precision = "fp32";
+  s.steps = 2;
+  EXPECT_EQ(train_model(s).precision, "fp32");
+}
+
 TEST(Train, AnInterruptedRunResumesExactly) {
   const std::string data = write_data();
   TrainSettings whole = small(data, fresh_run("whole"), "tiny");
   whole.steps = 20;
   whole.dropout = 0.1;  // so the RNG state matters
+  whole.precision = "fp32";  // bitwise equality is promised for fp32
   whole.eval_every = 10;
   train_model(whole);
 

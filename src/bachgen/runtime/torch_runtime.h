@@ -13,4 +13,21 @@ bool cuda_available();
 int set_threads(int n);
 int threads();
 
+// bf16 autocast on the CPU for the lifetime of the object (when `enabled`): matmuls and other
+// autocast-listed ops run in bfloat16, reductions and losses in fp32. Restores the previous
+// state on destruction. The LibTorch API for this changed in 2.4; this is the one place that
+// knows both.
+class CpuAutocast {
+ public:
+  explicit CpuAutocast(bool enabled);
+  ~CpuAutocast();
+  CpuAutocast(const CpuAutocast&) = delete;
+  CpuAutocast& operator=(const CpuAutocast&) = delete;
+
+ private:
+  bool enabled_;
+  bool previous_enabled_ = false;
+  int previous_dtype_ = 0;
+};
+
 }  // namespace bachgen::runtime

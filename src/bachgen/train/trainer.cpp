@@ -15,6 +15,8 @@
 #include "bachgen/io/files.h"
 #include "bachgen/io/progress.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/runtime/cpu_features.h"
+#include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/train/lr_schedule.h"
 #include "bachgen/train/tensorboard.h"
 
@@ -51,7 +53,8 @@ json settings_json(const TrainSettings& s) {
           {"clip", s.clip},         {"label_smoothing", s.label_smoothing}, {"dropout", s.dropout},
           {"augment", s.augment},   {"eval_every", s.eval_every}, {"checkpoint_every", s.checkpoint_every},
           {"log_every", s.log_every}, {"patience", s.patience}, {"eval_window", s.eval_window},
-          {"seed", s.seed},         {"overfit_one_batch", s.overfit_one_batch}};
+          {"seed", s.seed},         {"overfit_one_batch", s.overfit_one_batch},
+          {"precision", s.precision}};
 }
 
 // Masked mean cross-entropy of logits (B, T, V) against targets (B, T), in nats.
@@ -224,8 +227,12 @@ TrainResult train_model(const TrainSettings& s) {
   data::WindowDataset dataset(train_shard, wo);
   TensorBoardWriter board(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
+  const runtime::Precision precision =
+      runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu());
+  const bool bf16 = precision == runtime::Precision::kBf16;
   SignalScope signals;
   TrainResult result;
+  result.precision = runtime::precision_name(precision);
   m->train();
   io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", stderr);
   const auto start = std::chrono::steady_clock::now();
@@ -243,7 +250,12 @@ TrainResult train_model(const TrainSettings& s) {
         indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * s.batch + r);
       }
       const data::TokenBatch b = dataset.get_batch(indices);
-      const torch::Tensor loss = masked_loss(m->forward(b.input, b.offset), b.target, b.mask, s.label_smoothing);
+      torch::Tensor loss;
+      {
+        runtime::CpuAutocast autocast(bf16);  // the forward pass and the loss; backward follows it
+        loss = masked_loss(m->forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask,
+                           s.label_smoothing);
+      }
       (loss / static_cast<double>(s.accumulate)).backward();
       step_loss += loss.item<double>() / static_cast<double>(s.accumulate);
       tokens_since_log += b.mask.sum().item<int64_t>();

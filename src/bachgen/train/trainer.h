@@ -34,12 +34,14 @@ struct TrainSettings {
   int64_t patience = 0;          // early stop after N validations without improvement; 0 = never
   int64_t eval_window = 1024;    // validation scores whole pieces in windows of this length
   uint64_t seed = 1;
+  std::string precision = "auto";  // auto | fp32 | bf16 (auto: bf16 only on AVX512-BF16 / AMX CPUs)
   int64_t stop_after = 0;        // stop (with a checkpoint) after N steps of this invocation;
                                  // 0 = run to --steps. Trains in slices, e.g. per session
   bool overfit_one_batch = false;  // every step sees the same batch (the learning test)
 };
 
 struct TrainResult {
+  std::string precision;       // what auto resolved to
   int64_t steps_done = 0;
   double first_loss = 0;
   double last_loss = 0;
