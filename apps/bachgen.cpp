@@ -15,7 +15,7 @@
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
 #include "bachgen/model/attention_report.h"
-#include "bachgen/model/score_report.h"
+#include "bachgen/model/model_commands.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"

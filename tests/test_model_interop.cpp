@@ -213,7 +213,8 @@ TEST(ModelInterop, EvalEqualsTheSumOfPieceScores) {
   const nlohmann::json j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["pieces"], 3);
   EXPECT_EQ(j["tokens"].get<size_t>(), tokens);
-  EXPECT_NEAR(j["nll"].get<double>(), nll, 1e-6);
+  // Batched windows and single pieces run fp32 matmuls of other shapes: equal up to rounding.
+  EXPECT_NEAR(j["nll"].get<double>(), nll, 1e-7 * nll);
   EXPECT_NEAR(j["nll_per_step"].get<double>(), 4 * j["nll_per_token"].get<double>(), 1e-12);
   EXPECT_GE(j["accuracy"].get<double>(), 0.0);
   EXPECT_LE(j["accuracy"].get<double>(), 1.0);

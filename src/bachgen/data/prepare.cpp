@@ -14,6 +14,7 @@
 
 #include "bachgen/data/chorale_corpus.h"
 #include "bachgen/data/jsb.h"
+#include "bachgen/data/token_input.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/io/files.h"
 #include "bachgen/io/progress.h"
@@ -72,17 +73,6 @@ struct Piece {
   music::ChoraleGrid grid;  // for matching against JSB
   music::GridStats grid_stats;
 };
-
-std::vector<int32_t> encode_grid(const music::ChoraleGrid& grid, VocabId vocab) {
-  switch (vocab) {
-    case VocabId::kSatb16: return tokenize::encode_satb16(grid);
-    case VocabId::kSatb16Onset: return tokenize::encode_satb16_onset(grid);
-    case VocabId::kPerformance388:
-      return tokenize::encode_performance(tokenize::performance_notes(
-          music::score_to_midi(music::grid_to_score(grid))));
-  }
-  return {};
-}
 
 void encode_midi_piece(const std::string& root, VocabId vocab, bool chorales, Piece& piece) {
   const std::string path = root + "/" + piece.name;

@@ -153,7 +153,10 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
   std::vector<TokenBatch> batches;
   for (size_t first = 0; first < windows.size(); first += static_cast<size_t>(batch)) {
     const int64_t count = std::min<int64_t>(batch, static_cast<int64_t>(windows.size() - first));
-    batches.push_back(collate(windows.data() + first, count, length));
+    // Columns past the longest window of the batch would be padding only: leave them out.
+    size_t longest = 2;
+    for (int64_t i = 0; i < count; ++i) longest = std::max(longest, windows[first + static_cast<size_t>(i)].real);
+    batches.push_back(collate(windows.data() + first, count, static_cast<int64_t>(longest) - 1));
   }
   return batches;
 }

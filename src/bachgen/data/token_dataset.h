@@ -61,8 +61,8 @@ class WindowDataset
 };
 
 // Whole pieces in order, for evaluation: each piece is cut into windows of L targets (window k
-// reads tokens [kL, kL + L) and predicts [kL + 1, kL + L + 1)), padded at the end, batched by
-// `batch`. Every target token of the shard appears in exactly one window (the model sees no
+// reads tokens [kL, kL + L) and predicts [kL + 1, kL + L + 1)), batched by `batch`, each batch
+// as wide as its longest window (shorter ones padded and masked). Every target token of the shard appears in exactly one window (the model sees no
 // context across window boundaries).
 std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t length, int64_t batch);
 

@@ -17,7 +17,9 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-std::vector<int32_t> tokens_of_grid(const music::ChoraleGrid& grid, VocabId vocab) {
+}  // namespace
+
+std::vector<int32_t> encode_grid(const music::ChoraleGrid& grid, VocabId vocab) {
   switch (vocab) {
     case VocabId::kSatb16: return tokenize::encode_satb16(grid);
     case VocabId::kSatb16Onset: return tokenize::encode_satb16_onset(grid);
@@ -27,8 +29,6 @@ std::vector<int32_t> tokens_of_grid(const music::ChoraleGrid& grid, VocabId voca
   }
   return {};
 }
-
-}  // namespace
 
 std::string token_name(VocabId vocab, int32_t token) {
   if (vocab == VocabId::kPerformance388) return tokenize::performance_token_name(token);
@@ -63,7 +63,7 @@ std::vector<TokenPiece> read_token_input(const std::string& input, VocabId vocab
         throw std::runtime_error("piece " + std::to_string(index) + " does not exist (the split has " +
                                  std::to_string(split.size()) + ")");
       }
-      return {{rest, tokens_of_grid(split[static_cast<size_t>(index)], vocab)}};
+      return {{rest, encode_grid(split[static_cast<size_t>(index)], vocab)}};
     }
     const midi::MidiFile file = midi::read_midi_file(input);
     if (vocab == VocabId::kPerformance388) {
@@ -74,7 +74,7 @@ std::vector<TokenPiece> read_token_input(const std::string& input, VocabId vocab
       throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; " +
                                vocab_name(vocab) + " needs 4 (S, A, T, B)");
     }
-    return {{input, tokens_of_grid(music::score_to_grid(score), vocab)}};
+    return {{input, encode_grid(music::score_to_grid(score), vocab)}};
   } catch (const midi::MidiError&) {
     throw;  // names the file and the byte already
   } catch (const std::exception& e) {

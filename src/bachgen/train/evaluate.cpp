@@ -7,13 +7,37 @@
 #include <stdexcept>
 
 #include "bachgen/data/chorale_corpus.h"
+#include "bachgen/data/token_dataset.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/model/model_file.h"
 
 namespace bachgen::train {
 
+EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window) {
+  if (window < 2) throw std::invalid_argument("the evaluation window must be at least 2 tokens");
+  torch::NoGradGuard no_grad;
+  m.eval();
+  EvalResult r;
+  double correct = 0;
+  for (size_t p = 0; p < shard.pieces(); ++p) r.pieces += shard.piece_length(p) >= 2;
+  // Consecutive windows over every piece (data.md): every target token exactly once.
+  for (const data::TokenBatch& b : data::evaluation_batches(shard, window, /*batch=*/8)) {
+    const torch::Tensor logits = m.forward(b.input, b.offset).to(torch::kFloat64);  // (B, L, V)
+    const torch::Tensor nll = -torch::log_softmax(logits, -1).gather(-1, b.target.unsqueeze(-1)).squeeze(-1);
+    const torch::Tensor mask = b.mask.to(torch::kFloat64);
+    r.nll += (nll * mask).sum().item<double>();
+    correct += ((logits.argmax(-1) == b.target).to(torch::kFloat64) * mask).sum().item<double>();
+    r.tokens += static_cast<int64_t>(mask.sum().item<double>());
+  }
+  if (r.tokens == 0) throw std::runtime_error("no tokens to score");
+  r.nll_per_token = r.nll / static_cast<double>(r.tokens);
+  r.nll_per_step = shard.vocab == data::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
+  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.tokens);
+  r.perplexity = std::exp(r.nll_per_token);
+  return r;
+}
+
 EvalResult evaluate(const EvalSettings& s) {
-  if (s.window < 2) throw std::invalid_argument("--window must be at least 2");
   const model::LoadedModel loaded = model::load_model(s.model);
   const data::Split split = data::parse_split(s.split);
   const data::TokenShard shard = data::read_shard(s.data + "/" + data::split_name(split) + ".tokens");
@@ -21,37 +45,11 @@ EvalResult evaluate(const EvalSettings& s) {
     throw std::runtime_error(s.data + ": the data is " + data::vocab_name(shard.vocab) +
                              " tokens but the model " + s.model + " is for " + loaded.spec.vocab);
   }
-  torch::NoGradGuard no_grad;
-  loaded.model->eval();
-  EvalResult r;
-  int64_t correct = 0;
-  using torch::indexing::Slice;
-  for (size_t p = 0; p < shard.pieces(); ++p) {
-    const int64_t n = static_cast<int64_t>(shard.piece_length(p));
-    if (n < 2) continue;
-    ++r.pieces;
-    const uint16_t* piece = shard.piece(p);
-    // Windows of `window` inputs predicting the next token each; the last may be shorter.
-    for (int64_t start = 0; start + 1 < n; start += s.window) {
-      const int64_t len = std::min(s.window, n - 1 - start);
-      std::vector<int64_t> ids(piece + start, piece + start + len + 1);
-      const torch::Tensor all = torch::tensor(ids, torch::kInt64).view({1, len + 1});
-      const torch::Tensor input = all.index({Slice(), Slice(0, len)});
-      const torch::Tensor target = all.index({Slice(), Slice(1, len + 1)});
-      const torch::Tensor offset = torch::full({1}, start, torch::kInt64);
-      const torch::Tensor logits = loaded.model->forward(input, offset).to(torch::kFloat64);  // (1, len, V)
-      const torch::Tensor log_probs = torch::log_softmax(logits, -1);
-      r.nll -= log_probs.gather(-1, target.unsqueeze(-1)).sum().item<double>();
-      correct += (logits.argmax(-1) == target).sum().item<int64_t>();
-      r.tokens += len;
-    }
+  try {
+    return evaluate_shard(*loaded.model, shard, s.window);
+  } catch (const std::runtime_error& e) {
+    throw std::runtime_error(s.data + " (" + s.split + "): " + e.what());
   }
-  if (r.tokens == 0) throw std::runtime_error(s.data + ": the " + s.split + " split has no tokens to score");
-  r.nll_per_token = r.nll / static_cast<double>(r.tokens);
-  r.nll_per_step = shard.vocab == data::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
-  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.tokens);
-  r.perplexity = std::exp(r.nll_per_token);
-  return r;
 }
 
 std::string eval_report(const EvalSettings& s) {

@@ -6,6 +6,13 @@
 #include <cstdint>
 #include <string>
 
+namespace bachgen::model {
+class SequenceModelImpl;
+}
+namespace bachgen::data {
+struct TokenShard;
+}
+
 namespace bachgen::train {
 
 struct EvalSettings {
@@ -27,6 +34,10 @@ struct EvalResult {
 };
 
 EvalResult evaluate(const EvalSettings& settings);
+
+// The same over a shard already loaded, with a model already built: what the trainer's
+// validation uses too. Leaves the model in eval mode.
+EvalResult evaluate_shard(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window);
 std::string eval_report(const EvalSettings& settings);  // text or JSON
 
 }  // namespace bachgen::train

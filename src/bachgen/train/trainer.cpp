@@ -17,6 +17,7 @@
 #include "bachgen/model/model_file.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
+#include "bachgen/train/evaluate.h"
 #include "bachgen/train/lr_schedule.h"
 #include "bachgen/train/tensorboard.h"
 
@@ -66,22 +67,6 @@ torch::Tensor masked_loss(const torch::Tensor& logits, const torch::Tensor& targ
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone).label_smoothing(label_smoothing));
   const torch::Tensor m = mask.reshape({-1});
   return (per_token * m).sum() / m.sum().clamp_min(1.0);
-}
-
-double validation_nll(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window) {
-  torch::NoGradGuard no_grad;
-  m.eval();
-  double nll = 0, count = 0;
-  for (const data::TokenBatch& b : data::evaluation_batches(shard, window, 8)) {
-    const torch::Tensor logits = m.forward(b.input, b.offset);
-    const torch::Tensor per_token = torch::nn::functional::cross_entropy(
-        logits.reshape({-1, logits.size(-1)}), b.target.reshape({-1}),
-        torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
-    nll += (per_token * b.mask.reshape({-1})).sum().item<double>();
-    count += b.mask.sum().item<double>();
-  }
-  m.train();
-  return count > 0 ? nll / count : 0.0;
 }
 
 // AdamW groups: weight matrices decay; norms, biases, embeddings and relative tables do not.
@@ -280,7 +265,8 @@ TrainResult train_model(const TrainSettings& s) {
     progress.update(static_cast<size_t>(result.steps_done));
     const bool validate = (s.eval_every > 0 && st.step % s.eval_every == 0) || st.step == s.steps;
     if (validate) {
-      const double nll = validation_nll(*m, valid_shard, s.eval_window);
+      const double nll = evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;  // as `bachgen eval`
+      m->train();
       append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}}).dump());
       board.add_scalar("valid/nll", nll, st.step);
       board.flush();

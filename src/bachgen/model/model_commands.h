@@ -1,5 +1,6 @@
-// `bachgen score`: per-token log-probabilities and NLL of pieces under a model, as text or
-// JSON. Torch-free header, so the program that prints it needs no torch headers.
+// What the model subcommands produce: `score` (per-token log-probabilities and NLL of pieces,
+// as text or JSON), `presets` (the preset table) and `export` (safetensors). Torch-free
+// header, so the program that calls them needs no torch headers.
 #pragma once
 
 #include <cstdint>

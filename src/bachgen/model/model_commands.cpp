@@ -1,5 +1,5 @@
-// The score command's report.
-#include "bachgen/model/score_report.h"
+// The score, presets and export commands.
+#include "bachgen/model/model_commands.h"
 
 #include <cmath>
 #include <cstdio>
