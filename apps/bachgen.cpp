@@ -256,9 +256,24 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--patience", tr.patience, "Early stop after N validations without improvement (0 = never)")->capture_default_str();
   train_cmd->add_option("--stop-after", tr.stop_after, "Stop (with a checkpoint) after N steps of this run")->capture_default_str();
   train_cmd->add_option("--seed", tr.seed, "Seed of everything")->capture_default_str();
-  train_cmd->add_option("--precision", tr.precision, "auto | fp32 | bf16 (auto: bf16 only where the CPU has native bf16)")
+  train_cmd->add_option("--max-minutes", tr.max_minutes,
+                        "Stop (validated, with a checkpoint) after this much training time over all slices (0 = no limit)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
+      ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--eval-window", tr.eval_window, "Validation scores whole pieces in windows of this many tokens")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
+  train_cmd->add_option("--precision", tr.precision,
+                        "auto | fp32 | bf16 | fp16 (auto: CPU bf16 only where the CPU has native bf16; CUDA fp16 with a gradient scaler)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "fp32", "bf16", "fp16"}));
+  train_cmd->add_option("--device", tr.device, "cpu | cuda")->capture_default_str()->check(CLI::IsMember({"cpu", "cuda"}));
+  train_cmd->add_option("--workers", tr.workers, "Loader threads preparing batches ahead (0 = in the training thread)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  train_cmd->add_option("--focal-gamma", tr.focal_gamma, "Focal loss: each token's loss times (1 - p)^gamma (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   train::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
@@ -289,11 +304,14 @@ int main(int argc, char** argv) {
     if (prepare_cmd->parsed()) return run_prepare(prepare);
     if (train_cmd->parsed()) {
       const train::TrainResult r = train::train_model(tr);
-      std::printf("trained %lld steps (%s): loss %.4f -> %.4f, best valid NLL %.4f%s%s\n",
-                  static_cast<long long>(r.steps_done), r.precision.c_str(), r.first_loss, r.last_loss,
-                  r.best_valid_nll,
+      std::printf("trained %lld steps (%s) in %.1f min: loss %.4f -> %.4f, best valid NLL %.4f%s%s%s\n",
+                  static_cast<long long>(r.steps_done), r.precision.c_str(), r.train_seconds / 60.0,
+                  r.first_loss, r.last_loss, r.best_valid_nll,
                   r.stopped_by_signal ? " (stopped by a signal: --resume continues)" : "",
-                  r.stopped_early ? " (stopped early)" : "");
+                  r.stopped_early ? " (stopped early)" : "", r.stopped_by_time ? " (--max-minutes reached)" : "");
+      if (r.skipped_steps > 0) {
+        std::printf("fp16: %lld steps skipped for inf/NaN gradients\n", static_cast<long long>(r.skipped_steps));
+      }
       return 0;
     }
     if (eval_cmd->parsed()) {

@@ -32,7 +32,13 @@ TEST(CpuFeatures, AutoPrecisionPicksBf16OnlyWhereItIsNative) {
   EXPECT_EQ(resolve_precision(Precision::kAuto, parse_cpuinfo(kZen3)), Precision::kFp32);
   EXPECT_EQ(resolve_precision(Precision::kBf16, parse_cpuinfo(kZen3)), Precision::kBf16);
   EXPECT_EQ(parse_precision("fp32"), Precision::kFp32);
-  EXPECT_THROW(parse_precision("fp16"), std::invalid_argument);
+  EXPECT_EQ(parse_precision("fp16"), Precision::kFp16);
+  EXPECT_THROW(parse_precision("fp8"), std::invalid_argument);
+  // CUDA: auto is fp16 (with a gradient scaler); fp16 on the CPU is refused.
+  EXPECT_EQ(resolve_precision(Precision::kAuto, parse_cpuinfo(kZen4), /*cuda=*/true), Precision::kFp16);
+  EXPECT_EQ(resolve_precision(Precision::kBf16, parse_cpuinfo(kZen3), /*cuda=*/true), Precision::kBf16);
+  EXPECT_THROW(resolve_precision(Precision::kFp16, parse_cpuinfo(kZen4)), std::invalid_argument);
+  EXPECT_STREQ(precision_name(Precision::kFp16), "fp16");
   EXPECT_STREQ(precision_name(Precision::kAuto), "auto");
 }
 

@@ -68,6 +68,7 @@ TrainSettings small(const std::string& data, const std::string& out, const std::
   s.log_every = 10;
   s.dropout = 0.0;
   s.precision = "fp32";
+  s.quiet = true;
   return s;
 }
 
@@ -130,6 +131,76 @@ TEST(Train, AnInterruptedRunResumesExactly) {
   ASSERT_EQ(a.size(), 20u);
   ASSERT_EQ(b.size(), 20u);
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
+}
+
+TEST(Train, LoaderWorkersAndFocalLossKeepTheRunDeterministic) {
+  const std::string data = write_data();
+  TrainSettings a = small(data, fresh_run("workers0"), "tiny");
+  a.steps = 12;
+  a.dropout = 0.1;
+  a.accumulate = 2;
+  a.focal_gamma = 1.5;
+  a.workers = 0;
+  train_model(a);
+  TrainSettings b = a;
+  b.out = fresh_run("workers3");
+  b.workers = 3;
+  train_model(b);
+  const std::vector<double> la = losses(a.out), lb = losses(b.out);
+  ASSERT_EQ(la.size(), 12u);
+  for (size_t i = 0; i < la.size(); ++i) EXPECT_EQ(la[i], lb[i]) << "step " << i + 1;
+  // config.json records the settings.
+  std::ifstream in(b.out + "/config.json");
+  const nlohmann::json config = nlohmann::json::parse(in);
+  EXPECT_EQ(config["settings"]["workers"], 3);
+  EXPECT_EQ(config["settings"]["focal_gamma"], 1.5);
+}
+
+TEST(Train, MaxMinutesStopsValidatedAndCountsAcrossSlices) {
+  const std::string data = write_data();
+  TrainSettings s = small(data, fresh_run("timed"), "tiny");
+  s.steps = 1000000;
+  s.max_minutes = 0.5 / 60;  // half a second
+  const TrainResult r = train_model(s);
+  EXPECT_TRUE(r.stopped_by_time);
+  EXPECT_LT(r.steps_done, s.steps);
+  EXPECT_GE(r.train_seconds, 0.5);
+  EXPECT_GT(r.best_valid_nll, 0.0);  // validated before stopping
+  // A resumed run has used up its budget: it stops after one more step.
+  s.resume = true;
+  const TrainResult again = train_model(s);
+  EXPECT_TRUE(again.stopped_by_time);
+  EXPECT_EQ(again.steps_done, 1);
+  EXPECT_GT(again.train_seconds, r.train_seconds);
+}
+
+TEST(Train, SettingsTableAndBadSettings) {
+  TrainSettings s;
+  s.data = "d";
+  s.out = "o";
+  s.focal_gamma = 2;
+  const std::string table = settings_table(s, "music-transformer D8", "fp32", 2);
+  EXPECT_NE(table.find("  precision        auto -> fp32\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  focal gamma      2\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  batch x length   16 x 256\n"), std::string::npos) << table;
+  EXPECT_NE(table.find("  model            jsb-small: music-transformer D8\n"), std::string::npos) << table;
+  const std::string data = write_data();
+  TrainSettings bad = small(data, fresh_run("bad-device"), "tiny");
+  bad.device = "tpu";
+  EXPECT_THROW(train_model(bad), std::runtime_error);
+  bad.device = "cpu";
+  bad.precision = "fp16";  // CUDA only
+  EXPECT_THROW(train_model(bad), std::invalid_argument);
+  if (!runtime::cuda_available()) {
+    bad.device = "cuda";
+    bad.precision = "auto";
+    try {
+      train_model(bad);
+      FAIL();
+    } catch (const std::runtime_error& e) {
+      EXPECT_NE(std::string(e.what()).find("--device cuda"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(Train, DamagedCheckpointsAreRefusedClearly) {

@@ -71,19 +71,8 @@ std::string preset_table(const std::string& vocab, int64_t length) {
   for (const std::string& name : preset_names()) {
     const ModelSpec spec = preset(name, vocab);
     const SequenceModel m = build_model(spec);
-    std::string shape;
-    double macs = 0;
-    if (spec.kind == "music-transformer") {
-      const TransformerConfig& c = spec.transformer;
-      shape = "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" +
-              std::to_string(c.heads) + " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);
-      macs = static_cast<const MusicTransformerImpl&>(*m).macs_per_token(length);
-    } else {
-      const LstmConfig& c = spec.lstm;
-      shape = "embed " + std::to_string(c.d_embed) + " hidden " + std::to_string(c.hidden) + " x" +
-              std::to_string(c.layers);
-      macs = static_cast<const MusicLstmImpl&>(*m).macs_per_token();
-    }
+    const std::string shape = spec_shape(spec);
+    const double macs = forward_macs_per_token(spec, length);
     std::snprintf(line, sizeof line, "%-18s %-18s %-34s %12lld %16.6f\n", name.c_str(), spec.kind.c_str(),
                   shape.c_str(), static_cast<long long>(m->parameter_count()), 2 * macs / 1e9);
     out += line;

@@ -175,7 +175,7 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
   };
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, torch::kCPU);  // a model saved on a GPU loads on any machine
   } catch (const std::exception&) {
     throw fail("not a readable model file (missing, damaged, or not a LibTorch archive)");
   }
@@ -209,6 +209,26 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
   }
   out.model->eval();
   return out;
+}
+
+std::string spec_shape(const ModelSpec& spec) {
+  if (spec.kind == "music-transformer") {
+    const TransformerConfig& c = spec.transformer;
+    return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
+           " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);
+  }
+  if (spec.kind == "music-lstm") {
+    const LstmConfig& c = spec.lstm;
+    return "embed " + std::to_string(c.d_embed) + " hidden " + std::to_string(c.hidden) + " x" +
+           std::to_string(c.layers);
+  }
+  return spec.kind;
+}
+
+double forward_macs_per_token(const ModelSpec& spec, int64_t sequence_length) {
+  if (spec.kind == "music-transformer") return MusicTransformerImpl(spec.transformer).macs_per_token(sequence_length);
+  if (spec.kind == "music-lstm") return MusicLstmImpl(spec.lstm).macs_per_token();
+  return 0.0;
 }
 
 }  // namespace bachgen::model

@@ -26,6 +26,12 @@ ModelSpec spec_from_json(const std::string& json_text);  // throws std::invalid_
 
 SequenceModel build_model(const ModelSpec& spec);
 
+// "D128 N3 H4 F512 M256" (transformer) or "embed 256 hidden 512 x3" (LSTM).
+std::string spec_shape(const ModelSpec& spec);
+// Multiply-adds of the forward pass per token at a sequence length (matmuls only; the
+// transformer's attention grows with the length, the LSTM's does not).
+double forward_macs_per_token(const ModelSpec& spec, int64_t sequence_length);
+
 // Named presets: tiny, jsb-small, jsb-base, performance-base, lstm-tiny, lstm-base. The
 // vocabulary sets the vocabulary size (and the voice embedding for the chorale vocabularies).
 ModelSpec preset(const std::string& name, const std::string& vocab);

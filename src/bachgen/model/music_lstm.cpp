@@ -1,6 +1,8 @@
 // LSTM baseline.
 #include "bachgen/model/music_lstm.h"
 
+#include "bachgen/model/fast_dropout.h"
+
 namespace bachgen::model {
 
 MusicLstmImpl::MusicLstmImpl(const LstmConfig& config) : config_(config) {
@@ -17,7 +19,7 @@ MusicLstmImpl::MusicLstmImpl(const LstmConfig& config) : config_(config) {
 
 torch::Tensor MusicLstmImpl::forward(const torch::Tensor& tokens, const torch::Tensor&) {
   const auto out = lstm_->forward(embedding_(tokens));  // (B, T, hidden)
-  return output_(dropout_(std::get<0>(out)));             // (B, T, V)
+  return output_(apply_dropout(dropout_, std::get<0>(out)));             // (B, T, V)
 }
 
 torch::Tensor MusicLstmImpl::step(const torch::Tensor& tokens, DecodeState& state) {
@@ -30,7 +32,7 @@ torch::Tensor MusicLstmImpl::step(const torch::Tensor& tokens, DecodeState& stat
   state.h = std::get<0>(std::get<1>(out));
   state.c = std::get<1>(std::get<1>(out));
   ++state.length;
-  return output_(dropout_(std::get<0>(out))).squeeze(1);  // (B, V)
+  return output_(apply_dropout(dropout_, std::get<0>(out))).squeeze(1);  // (B, V)
 }
 
 double MusicLstmImpl::macs_per_token() const {

@@ -1,6 +1,8 @@
 // Music Transformer: embeddings, pre-LN blocks, and the cached step.
 #include "bachgen/model/music_transformer.h"
 
+#include "bachgen/model/fast_dropout.h"
+
 #include <cmath>
 
 namespace bachgen::model {
@@ -27,14 +29,14 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c) {
 }
 
 torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x) {
-  torch::Tensor h = x + dropout_(attention(norm1_(x)));                     // (B, T, D)
-  return h + dropout_(ff2_(torch::gelu(ff1_(norm2_(h)))));                  // (B, T, D)
+  torch::Tensor h = x + apply_dropout(dropout_, attention(norm1_(x)));                     // (B, T, D)
+  return h + apply_dropout(dropout_, ff2_(torch::gelu(ff1_(norm2_(h)))));                  // (B, T, D)
 }
 
 torch::Tensor TransformerBlockImpl::step(const torch::Tensor& x, torch::Tensor& keys,
                                          torch::Tensor& values, int64_t length) {
-  torch::Tensor h = x + dropout_(attention->step(norm1_(x), keys, values, length));  // (B, 1, D)
-  return h + dropout_(ff2_(torch::gelu(ff1_(norm2_(h)))));
+  torch::Tensor h = x + apply_dropout(dropout_, attention->step(norm1_(x), keys, values, length));  // (B, 1, D)
+  return h + apply_dropout(dropout_, ff2_(torch::gelu(ff1_(norm2_(h)))));
 }
 
 MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : config_(config) {
@@ -73,7 +75,7 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
     const torch::Tensor angle = positions.to(x.scalar_type()).unsqueeze(-1) * freq;     // (B, T, D/2)
     x = x + torch::stack({torch::sin(angle), torch::cos(angle)}, /*dim=*/-1).flatten(-2);  // (B, T, D)
   }
-  return dropout_(x);
+  return apply_dropout(dropout_, x);
 }
 
 torch::Tensor MusicTransformerImpl::head(const torch::Tensor& x) {

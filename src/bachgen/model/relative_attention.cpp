@@ -1,6 +1,8 @@
 // Relative self-attention: skew, naive reference, and the incremental step.
 #include "bachgen/model/relative_attention.h"
 
+#include "bachgen/model/fast_dropout.h"
+
 #include <cmath>
 #include <limits>
 
@@ -65,7 +67,7 @@ torch::Tensor RelativeSelfAttentionImpl::relative_table(int64_t length) const {
 torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, const torch::Tensor& v) {
   torch::Tensor weights = torch::softmax(logits, /*dim=*/-1);  // (B, H, Tq, Tk)
   if (capture_weights) last_weights = weights.detach();
-  torch::Tensor y = torch::matmul(dropout_(weights), v);  // (B, H, Tq, dh)
+  torch::Tensor y = torch::matmul(apply_dropout(dropout_, weights), v);  // (B, H, Tq, dh)
   const int64_t b = y.size(0), t = y.size(2);
   return out_(y.transpose(1, 2).reshape({b, t, options_.d_model}));  // (B, Tq, D)
 }

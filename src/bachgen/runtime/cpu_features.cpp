@@ -73,8 +73,12 @@ CpuInfo detect_cpu() {
   return parse_cpuinfo(text.str());
 }
 
-Precision resolve_precision(Precision requested, const CpuInfo& cpu) {
+Precision resolve_precision(Precision requested, const CpuInfo& cpu, bool cuda) {
+  if (requested == Precision::kFp16 && !cuda) {
+    throw std::invalid_argument("--precision fp16 needs --device cuda (on the CPU: fp32 or bf16)");
+  }
   if (requested != Precision::kAuto) return requested;
+  if (cuda) return Precision::kFp16;
   return cpu.has_native_bf16() ? Precision::kBf16 : Precision::kFp32;
 }
 
@@ -82,8 +86,9 @@ Precision parse_precision(std::string_view name) {
   if (name == "auto") return Precision::kAuto;
   if (name == "fp32") return Precision::kFp32;
   if (name == "bf16") return Precision::kBf16;
+  if (name == "fp16") return Precision::kFp16;
   throw std::invalid_argument("unknown precision '" + std::string(name) +
-                              "' (expected auto, fp32 or bf16)");
+                              "' (expected auto, fp32, bf16 or fp16)");
 }
 
 const char* precision_name(Precision p) {
@@ -91,6 +96,7 @@ const char* precision_name(Precision p) {
     case Precision::kAuto: return "auto";
     case Precision::kFp32: return "fp32";
     case Precision::kBf16: return "bf16";
+    case Precision::kFp16: return "fp16";
   }
   return "?";
 }

@@ -28,10 +28,12 @@ CpuInfo parse_cpuinfo(std::string_view text);
 // Reads /proc/cpuinfo of this machine (an empty CpuInfo with model "unknown" if unreadable).
 CpuInfo detect_cpu();
 
-enum class Precision { kAuto, kFp32, kBf16 };
-// `auto` is bf16 where the CPU computes bf16 natively, fp32 everywhere else.
-Precision resolve_precision(Precision requested, const CpuInfo& cpu);
-Precision parse_precision(std::string_view name);  // "auto"|"fp32"|"bf16"; throws otherwise
+enum class Precision { kAuto, kFp32, kBf16, kFp16 };
+// On the CPU, `auto` is bf16 where the CPU computes bf16 natively, fp32 everywhere else; fp16 is
+// refused there (no CPU fp16 autocast). On CUDA (`cuda` true), `auto` is fp16 with a gradient
+// scaler, the mixed precision every CUDA GPU of the last years runs fast.
+Precision resolve_precision(Precision requested, const CpuInfo& cpu, bool cuda = false);
+Precision parse_precision(std::string_view name);  // "auto"|"fp32"|"bf16"|"fp16"; throws otherwise
 const char* precision_name(Precision p);
 
 }  // namespace bachgen::runtime

@@ -13,21 +13,28 @@ bool cuda_available();
 int set_threads(int n);
 int threads();
 
-// bf16 autocast on the CPU for the lifetime of the object (when `enabled`): matmuls and other
-// autocast-listed ops run in bfloat16, reductions and losses in fp32. Restores the previous
-// state on destruction. The LibTorch API for this changed in 2.4; this is the one place that
-// knows both.
-class CpuAutocast {
+// Autocast for the lifetime of the object (when `enabled`): on the CPU in bfloat16; on CUDA in
+// bfloat16 or float16 (`fp16`). Matmuls and other autocast-listed ops run in the low precision,
+// reductions and losses in fp32. Restores the previous state on destruction. The LibTorch API
+// for this changed in 2.4; this is the one place that knows both.
+class Autocast {
  public:
-  explicit CpuAutocast(bool enabled);
-  ~CpuAutocast();
-  CpuAutocast(const CpuAutocast&) = delete;
-  CpuAutocast& operator=(const CpuAutocast&) = delete;
+  Autocast(bool enabled, bool cuda, bool fp16);
+  ~Autocast();
+  Autocast(const Autocast&) = delete;
+  Autocast& operator=(const Autocast&) = delete;
 
  private:
   bool enabled_;
+  bool cuda_;
   bool previous_enabled_ = false;
   int previous_dtype_ = 0;
+};
+
+// bf16 autocast on the CPU.
+class CpuAutocast : public Autocast {
+ public:
+  explicit CpuAutocast(bool enabled) : Autocast(enabled, /*cuda=*/false, /*fp16=*/false) {}
 };
 
 }  // namespace bachgen::runtime

@@ -1,6 +1,7 @@
 // Whole-piece evaluation.
 #include "bachgen/train/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -20,8 +21,19 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
   EvalResult r;
   double correct = 0;
   for (size_t p = 0; p < shard.pieces(); ++p) r.pieces += shard.piece_length(p) >= 2;
-  // Consecutive windows over every piece (data.md): every target token exactly once.
-  for (const data::TokenBatch& b : data::evaluation_batches(shard, window, /*batch=*/8)) {
+  // Consecutive windows over every piece (data.md): every target token exactly once. Batches
+  // hold about 2M attention logits per head (B * window^2), so that the (B, H, T, T) tensors
+  // stay in the allocator's reused memory instead of being mapped (and page-faulted) anew.
+  const int64_t batch = std::clamp<int64_t>((int64_t{1} << 21) / (window * window), 1, 64);
+  const std::vector<torch::Tensor> parameters = m.parameters();
+  const torch::Device device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
+  for (data::TokenBatch b : data::evaluation_batches(shard, window, batch)) {
+    if (!device.is_cpu()) {  // the model's device (CUDA when training there)
+      b.input = b.input.to(device);
+      b.target = b.target.to(device);
+      b.mask = b.mask.to(device);
+      b.offset = b.offset.to(device);
+    }
     const torch::Tensor logits = m.forward(b.input, b.offset).to(torch::kFloat64);  // (B, L, V)
     const torch::Tensor nll = -torch::log_softmax(logits, -1).gather(-1, b.target.unsqueeze(-1)).squeeze(-1);
     const torch::Tensor mask = b.mask.to(torch::kFloat64);

@@ -17,7 +17,10 @@
 #include "bachgen/model/model_file.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
+#include "bachgen/data/prefetcher.h"
 #include "bachgen/train/evaluate.h"
+#include "bachgen/train/grad_scaler.h"
+#include "bachgen/train/loss.h"
 #include "bachgen/train/lr_schedule.h"
 #include "bachgen/train/tensorboard.h"
 
@@ -55,19 +58,10 @@ json settings_json(const TrainSettings& s) {
           {"augment", s.augment},   {"eval_every", s.eval_every}, {"checkpoint_every", s.checkpoint_every},
           {"log_every", s.log_every}, {"patience", s.patience}, {"eval_window", s.eval_window},
           {"seed", s.seed},         {"overfit_one_batch", s.overfit_one_batch},
-          {"precision", s.precision}};
+          {"precision", s.precision}, {"max_minutes", s.max_minutes}, {"device", s.device},
+          {"workers", s.workers},   {"focal_gamma", s.focal_gamma}};
 }
 
-// Masked mean cross-entropy of logits (B, T, V) against targets (B, T), in nats.
-torch::Tensor masked_loss(const torch::Tensor& logits, const torch::Tensor& target,
-                          const torch::Tensor& mask, double label_smoothing) {
-  const int64_t v = logits.size(-1);
-  const torch::Tensor per_token = torch::nn::functional::cross_entropy(
-      logits.reshape({-1, v}), target.reshape({-1}),
-      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone).label_smoothing(label_smoothing));
-  const torch::Tensor m = mask.reshape({-1});
-  return (per_token * m).sum() / m.sum().clamp_min(1.0);
-}
 
 // AdamW groups: weight matrices decay; norms, biases, embeddings and relative tables do not.
 std::vector<torch::optim::OptimizerParamGroup> parameter_groups(model::SequenceModelImpl& m,
@@ -94,13 +88,14 @@ struct TrainState {
   double best_valid = std::numeric_limits<double>::infinity();
   int64_t bad_validations = 0;
   double first_loss = 0;
+  double train_seconds = 0;  // all slices so far
 };
 
 // A checkpoint: the model file's keys (loadable by load_model) plus the optimizer, the RNG and
 // the training state. Written to memory, then atomically to disk.
 void save_checkpoint(const std::string& path, const model::ModelSpec& spec, model::SequenceModelImpl& m,
-                     torch::optim::AdamW& optimizer, const LrSchedule& schedule, const TrainState& st,
-                     const TrainSettings& settings) {
+                     torch::optim::AdamW& optimizer, const LrSchedule& schedule, const GradScaler& scaler,
+                     const TrainState& st, const TrainSettings& settings) {
   torch::serialize::OutputArchive archive;
   archive.write("bachgen_format", c10::IValue(model::kModelFormatVersion));
   archive.write("bachgen_spec", c10::IValue(model::spec_to_json(spec)));
@@ -114,9 +109,13 @@ void save_checkpoint(const std::string& path, const model::ModelSpec& spec, mode
                       {"best_valid", std::isfinite(st.best_valid) ? st.best_valid : -1.0},
                       {"bad_validations", st.bad_validations},
                       {"first_loss", st.first_loss},
+                      {"train_seconds", st.train_seconds},
                       {"schedule", {{"best", std::isfinite(schedule.best()) ? schedule.best() : -1.0},
                                     {"bad", schedule.bad_evaluations()},
                                     {"scale", schedule.scale()}}},
+                      {"grad_scaler", {{"scale", scaler.scale()},
+                                       {"good_steps", scaler.good_steps()},
+                                       {"skipped_steps", scaler.skipped_steps()}}},
                       {"settings", settings_json(settings)}};
   archive.write("train_state", c10::IValue(state.dump()));
   std::string bytes;
@@ -128,10 +127,10 @@ void save_checkpoint(const std::string& path, const model::ModelSpec& spec, mode
 }
 
 void load_checkpoint(const std::string& path, model::SequenceModelImpl& m, torch::optim::AdamW& optimizer,
-                     LrSchedule& schedule, TrainState& st) {
+                     LrSchedule& schedule, GradScaler& scaler, TrainState& st, const torch::Device& device) {
   torch::serialize::InputArchive archive;
   try {
-    archive.load_from(path);
+    archive.load_from(path, device);
   } catch (const std::exception&) {
     throw std::runtime_error(path + ": not a readable checkpoint (missing, truncated or damaged)");
   }
@@ -147,6 +146,7 @@ void load_checkpoint(const std::string& path, model::SequenceModelImpl& m, torch
     optimizer.load(opt);
     torch::Tensor rng;
     archive.read("rng", rng);
+    rng = rng.to(torch::kCPU);
     at::Generator generator = at::detail::getDefaultCPUGenerator();
     generator.set_state(rng);
     const json j = json::parse(state_json.toStringRef());
@@ -155,9 +155,14 @@ void load_checkpoint(const std::string& path, model::SequenceModelImpl& m, torch
     st.best_valid = best < 0 ? std::numeric_limits<double>::infinity() : best;
     st.bad_validations = j.at("bad_validations");
     st.first_loss = j.at("first_loss");
+    st.train_seconds = j.value("train_seconds", 0.0);
     const double sbest = j.at("schedule").at("best");
     schedule.restore(sbest < 0 ? std::numeric_limits<double>::infinity() : sbest,
                      j.at("schedule").at("bad"), j.at("schedule").at("scale"));
+    if (j.contains("grad_scaler")) {
+      const json& g = j.at("grad_scaler");
+      scaler.restore(g.at("scale"), g.at("good_steps"), g.at("skipped_steps"));
+    }
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": the checkpoint does not match this run: " + e.what());
   }
@@ -173,11 +178,58 @@ void append_line(const std::string& path, const std::string& line) {
 std::string last_checkpoint_path(const std::string& run_dir) { return run_dir + "/last.pt"; }
 std::string best_checkpoint_path(const std::string& run_dir) { return run_dir + "/best.pt"; }
 
+std::string settings_table(const TrainSettings& s, const std::string& model_summary,
+                           const std::string& resolved_precision, int threads) {
+  std::vector<std::pair<std::string, std::string>> rows;
+  const auto num = [](double v) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", v);
+    return std::string(text);
+  };
+  rows.emplace_back("data", s.data);
+  rows.emplace_back("out", s.out + (s.resume ? " (resumed)" : ""));
+  rows.emplace_back("model", s.preset + ": " + model_summary);
+  rows.emplace_back("device", s.device);
+  rows.emplace_back("precision", s.precision == resolved_precision ? s.precision : s.precision + " -> " + resolved_precision);
+  rows.emplace_back("threads", std::to_string(threads));
+  rows.emplace_back("workers", std::to_string(s.workers));
+  rows.emplace_back("steps", std::to_string(s.steps) + (s.stop_after > 0 ? " (this slice: " + std::to_string(s.stop_after) + ")" : ""));
+  rows.emplace_back("max minutes", s.max_minutes > 0 ? num(s.max_minutes) : "no limit");
+  rows.emplace_back("batch x length", std::to_string(s.batch) + " x " + std::to_string(s.length) +
+                                          (s.accumulate > 1 ? " x " + std::to_string(s.accumulate) + " accumulated" : ""));
+  rows.emplace_back("schedule", s.schedule + ", lr " + num(s.lr) + " -> " + num(s.min_lr) + ", warmup " + std::to_string(s.warmup));
+  rows.emplace_back("weight decay", num(s.weight_decay));
+  rows.emplace_back("clip", s.clip > 0 ? num(s.clip) : "off");
+  rows.emplace_back("label smoothing", num(s.label_smoothing));
+  rows.emplace_back("focal gamma", s.focal_gamma > 0 ? num(s.focal_gamma) : "off");
+  rows.emplace_back("dropout", s.dropout < 0 ? "preset's" : num(s.dropout));
+  rows.emplace_back("augment", s.augment ? "on" : "off");
+  rows.emplace_back("validation", "every " + std::to_string(s.eval_every) + " steps, window " + std::to_string(s.eval_window) +
+                                      (s.patience > 0 ? ", patience " + std::to_string(s.patience) : ""));
+  rows.emplace_back("checkpoint", "every " + std::to_string(s.checkpoint_every) + " steps");
+  rows.emplace_back("seed", std::to_string(s.seed));
+  size_t width = 0;
+  for (const auto& r : rows) width = std::max(width, r.first.size());
+  std::string out;
+  for (const auto& r : rows) out += "  " + r.first + std::string(width - r.first.size() + 2, ' ') + r.second + "\n";
+  return out;
+}
+
 TrainResult train_model(const TrainSettings& s) {
   if (s.out.empty()) throw std::runtime_error("no run folder (--out)");
   if (s.steps <= 0 || s.batch <= 0 || s.length <= 0 || s.accumulate <= 0) {
     throw std::runtime_error("--steps, --batch, --length and --accumulate must be positive");
   }
+  if (s.workers < 0) throw std::runtime_error("--workers must be 0 or more");
+  if (s.focal_gamma < 0) throw std::runtime_error("--focal-gamma must be 0 or more");
+  if (s.device != "cpu" && s.device != "cuda") throw std::runtime_error("unknown --device '" + s.device + "' (cpu or cuda)");
+  const bool cuda = s.device == "cuda";
+  if (cuda && !runtime::cuda_available()) {
+    throw std::runtime_error("--device cuda: this LibTorch has no CUDA support or no GPU is visible (bachgen --version tells)");
+  }
+  const torch::Device device = cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const runtime::Precision precision =
+      runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu(), cuda);
   const auto train_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/train.tokens"));
   const data::TokenShard valid_shard = data::read_shard(s.data + "/valid.tokens");
   model::ModelSpec spec = model::preset(s.preset, data::vocab_name(train_shard->vocab));
@@ -192,6 +244,7 @@ TrainResult train_model(const TrainSettings& s) {
   }
   torch::manual_seed(s.seed);
   model::SequenceModel m = model::build_model(spec);
+  m->to(device);
   torch::optim::AdamW optimizer(parameter_groups(*m, s.weight_decay));
   ScheduleOptions so;
   so.kind = parse_schedule(s.schedule);
@@ -200,89 +253,136 @@ TrainResult train_model(const TrainSettings& s) {
   so.warmup_steps = s.warmup;
   so.total_steps = s.steps;
   LrSchedule schedule(so);
+  GradScaler scaler(precision == runtime::Precision::kFp16);
   TrainState st;
-  if (s.resume) load_checkpoint(last, *m, optimizer, schedule, st);
+  if (s.resume) load_checkpoint(last, *m, optimizer, schedule, scaler, st, device);
   io::write_file_atomically(s.out + "/config.json",
                             json({{"settings", settings_json(s)}, {"model", json::parse(model::spec_to_json(spec))}}).dump(2) + "\n");
+  if (!s.quiet) {
+    const std::string summary = spec.kind + " " + model::spec_shape(spec) + ", " +
+                                std::to_string(m->parameter_count()) + " parameters";
+    std::fprintf(stderr, "bachgen train\n%s", settings_table(s, summary, runtime::precision_name(precision), runtime::threads()).c_str());
+  }
 
   data::WindowOptions wo;
   wo.length = s.length;
   wo.seed = s.seed;
   wo.augment = s.augment && !s.overfit_one_batch;
   data::WindowDataset dataset(train_shard, wo);
+  // Micro-batch k of the run (k = step * accumulate + a) holds windows k * batch + r.
+  const int64_t accumulate = s.accumulate, batch = s.batch;
+  const bool overfit = s.overfit_one_batch;
+  data::Prefetcher<data::TokenBatch> loader(
+      [&dataset, accumulate, batch, overfit](int64_t k) {
+        const int64_t micro = overfit ? k % accumulate : k;
+        std::vector<size_t> indices(static_cast<size_t>(batch));
+        for (int64_t r = 0; r < batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + r);
+        return dataset.get_batch(indices);
+      },
+      st.step * s.accumulate, s.workers, /*depth=*/2 * s.accumulate + 2);
   TensorBoardWriter board(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
-  const runtime::Precision precision =
-      runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu());
-  const bool bf16 = precision == runtime::Precision::kBf16;
+  const bool autocast = precision != runtime::Precision::kFp32;
+  const bool fp16 = precision == runtime::Precision::kFp16;
   SignalScope signals;
   TrainResult result;
   result.precision = runtime::precision_name(precision);
   m->train();
-  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", stderr);
+  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", s.quiet ? nullptr : stderr);
+  progress.set_plain_every(static_cast<size_t>(s.log_every));
   const auto start = std::chrono::steady_clock::now();
   int64_t tokens_since_log = 0;
   auto last_log = start;
+  double tokens_per_second = 0;
+  const double seconds_before = st.train_seconds;
+  const auto elapsed = [&] {
+    return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  };
+  bool validated_last = false;
+  const auto validate_now = [&] {
+    const double nll = evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;  // as `bachgen eval`
+    m->train();
+    append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
+    board.add_scalar("valid/nll", nll, st.step);
+    board.flush();
+    schedule.observe(nll);
+    if (nll < st.best_valid) {
+      st.best_valid = nll;
+      st.bad_validations = 0;
+      model::save_model(best_checkpoint_path(s.out), spec, *m);
+    } else if (s.patience > 0 && ++st.bad_validations >= s.patience) {
+      result.stopped_early = true;
+    }
+    validated_last = true;
+  };
+  const std::vector<torch::Tensor> parameters = m->parameters();
   while (st.step < s.steps) {
     const double lr = schedule.lr_at(st.step);
     for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
     optimizer.zero_grad();
     double step_loss = 0;
+    int64_t step_tokens = 0;
     for (int64_t a = 0; a < s.accumulate; ++a) {
-      std::vector<size_t> indices(static_cast<size_t>(s.batch));
-      for (int64_t r = 0; r < s.batch; ++r) {
-        const int64_t micro = s.overfit_one_batch ? a : st.step * s.accumulate + a;
-        indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * s.batch + r);
+      data::TokenBatch b = loader.next();
+      if (cuda) {
+        b.input = b.input.to(device, /*non_blocking=*/true);
+        b.target = b.target.to(device, true);
+        b.mask = b.mask.to(device, true);
+        b.offset = b.offset.to(device, true);
       }
-      const data::TokenBatch b = dataset.get_batch(indices);
       torch::Tensor loss;
       {
-        runtime::CpuAutocast autocast(bf16);  // the forward pass and the loss; backward follows it
+        runtime::Autocast autocast_scope(autocast, cuda, fp16);  // the forward pass and the loss; backward follows it
         loss = masked_loss(m->forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask,
-                           s.label_smoothing);
+                           s.label_smoothing, s.focal_gamma);
       }
-      (loss / static_cast<double>(s.accumulate)).backward();
+      scaler.scale_loss(loss / static_cast<double>(s.accumulate)).backward();
       step_loss += loss.item<double>() / static_cast<double>(s.accumulate);
-      tokens_since_log += b.mask.sum().item<int64_t>();
+      step_tokens += b.mask.sum().item<int64_t>();
     }
-    if (s.clip > 0) torch::nn::utils::clip_grad_norm_(m->parameters(), s.clip);
-    optimizer.step();
+    const bool finite = scaler.unscale(parameters);
+    if (finite) {
+      if (s.clip > 0) torch::nn::utils::clip_grad_norm_(parameters, s.clip);
+      optimizer.step();
+    }
+    scaler.update(finite);
+    tokens_since_log += step_tokens;
     if (st.step == 0) st.first_loss = step_loss;
     ++st.step;
     ++result.steps_done;
     result.last_loss = step_loss;
-    append_line(metrics, json({{"step", st.step}, {"loss", step_loss}, {"lr", lr}}).dump());
+    append_line(metrics, json({{"step", st.step}, {"loss", step_loss}, {"lr", lr}, {"tokens", step_tokens},
+                               {"seconds", elapsed()}}).dump());
     if (st.step % s.log_every == 0 || st.step == s.steps) {
       const auto now = std::chrono::steady_clock::now();
       const double seconds = std::chrono::duration<double>(now - last_log).count();
+      tokens_per_second = tokens_since_log / std::max(seconds, 1e-9);
       board.add_scalar("train/loss", step_loss, st.step);
       board.add_scalar("train/lr", lr, st.step);
-      board.add_scalar("train/tokens_per_second", tokens_since_log / std::max(seconds, 1e-9), st.step);
+      board.add_scalar("train/tokens_per_second", tokens_per_second, st.step);
+      if (scaler.enabled()) board.add_scalar("train/loss_scale", scaler.scale(), st.step);
       board.flush();
       tokens_since_log = 0;
       last_log = now;
     }
+    char status[160];
+    std::snprintf(status, sizeof status, "loss %.4f  lr %.2e  %.0f tok/s%s", step_loss, lr, tokens_per_second,
+                  std::isfinite(st.best_valid) ? ("  best valid " + std::to_string(st.best_valid).substr(0, 6)).c_str() : "");
+    progress.set_status(status);
     progress.update(static_cast<size_t>(result.steps_done));
+    validated_last = false;
     const bool validate = (s.eval_every > 0 && st.step % s.eval_every == 0) || st.step == s.steps;
-    if (validate) {
-      const double nll = evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;  // as `bachgen eval`
-      m->train();
-      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}}).dump());
-      board.add_scalar("valid/nll", nll, st.step);
-      board.flush();
-      schedule.observe(nll);
-      if (nll < st.best_valid) {
-        st.best_valid = nll;
-        st.bad_validations = 0;
-        model::save_model(best_checkpoint_path(s.out), spec, *m);
-      } else if (s.patience > 0 && ++st.bad_validations >= s.patience) {
-        result.stopped_early = true;
-      }
+    if (validate) validate_now();
+    const bool out_of_time = s.max_minutes > 0 && elapsed() >= 60.0 * s.max_minutes;
+    if (out_of_time) {
+      result.stopped_by_time = true;
+      if (!validated_last) validate_now();
     }
     const bool slice_done = s.stop_after > 0 && result.steps_done >= s.stop_after;
-    const bool stop = g_stop_requested.load() || result.stopped_early || slice_done;
+    st.train_seconds = elapsed();
+    const bool stop = g_stop_requested.load() || result.stopped_early || slice_done || result.stopped_by_time;
     if (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0)) {
-      save_checkpoint(last, spec, *m, optimizer, schedule, st, s);
+      save_checkpoint(last, spec, *m, optimizer, schedule, scaler, st, s);
     }
     if (stop) {
       result.stopped_by_signal = g_stop_requested.load();
@@ -292,6 +392,8 @@ TrainResult train_model(const TrainSettings& s) {
   progress.finish(result.stopped_by_signal ? "(stopped by a signal; resume with --resume)" : "");
   result.first_loss = st.first_loss;
   result.best_valid_nll = std::isfinite(st.best_valid) ? st.best_valid : 0.0;
+  result.train_seconds = st.train_seconds;
+  result.skipped_steps = scaler.skipped_steps();
   return result;
 }
 

@@ -34,9 +34,16 @@ struct TrainSettings {
   int64_t patience = 0;          // early stop after N validations without improvement; 0 = never
   int64_t eval_window = 1024;    // validation scores whole pieces in windows of this length
   uint64_t seed = 1;
-  std::string precision = "auto";  // auto | fp32 | bf16 (auto: bf16 only on AVX512-BF16 / AMX CPUs)
+  std::string precision = "auto";  // auto | fp32 | bf16 | fp16 (auto: CPU bf16 only on AVX512-BF16 /
+                                   // AMX CPUs, else fp32; CUDA fp16 with a gradient scaler)
+  std::string device = "cpu";    // cpu | cuda
+  int workers = 1;               // loader threads preparing batches ahead (0 = in the training thread)
+  double focal_gamma = 0.0;      // > 0: focal loss, each token's loss times (1 - p_target)^gamma
+  bool quiet = false;            // no settings table and no progress (tests)
   int64_t stop_after = 0;        // stop (with a checkpoint) after N steps of this invocation;
                                  // 0 = run to --steps. Trains in slices, e.g. per session
+  double max_minutes = 0;        // stop (validated, with a checkpoint) once this much training
+                                 // time has passed in all slices of the run; 0 = no limit
   bool overfit_one_batch = false;  // every step sees the same batch (the learning test)
 };
 
@@ -48,7 +55,14 @@ struct TrainResult {
   double best_valid_nll = 0;   // 0 when never validated
   bool stopped_by_signal = false;
   bool stopped_early = false;
+  bool stopped_by_time = false;
+  double train_seconds = 0;    // training time of the whole run (all slices), validation included
+  int64_t skipped_steps = 0;   // fp16 steps skipped by the gradient scaler (inf/NaN gradients)
 };
+
+// The settings table printed at the start of `bachgen train`: one "name  value" row each.
+std::string settings_table(const TrainSettings& settings, const std::string& model_summary,
+                           const std::string& resolved_precision, int threads);
 
 // Installs SIGINT/SIGTERM handlers for the duration: on either, the current step finishes, the
 // last checkpoint is written, and the function returns. Throws std::runtime_error for bad
