@@ -11,11 +11,13 @@
 #include <vector>
 
 #include "bachgen/data/prepare.h"
+#include "bachgen/generate/generate_command.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
 #include "bachgen/model/attention_report.h"
 #include "bachgen/model/model_commands.h"
+#include "bachgen/music/style_report.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
@@ -25,6 +27,11 @@
 namespace {
 
 using namespace bachgen;
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
 
 // ---------------------------------------------------------------------------------------------
 // Settings
@@ -275,6 +282,49 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 
+  generate::GenerateSettings gen;
+  CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI out)");
+  gen_cmd->add_option("--model", gen.model, "A bachgen model file or checkpoint")->required();
+  gen_cmd->add_option("--primer", gen.primer, "Start from a MIDI file, or a JSB piece SPLIT:INDEX (or FILE.json:SPLIT:INDEX)");
+  gen_cmd->add_option("--primer-steps", gen.primer_steps, "Chorales: keep the primer's first N 16th steps (0 = all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen_cmd->add_option("--temperature", gen.sampling.temperature, "Sampling temperature (0 = greedy)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen_cmd->add_option("--top-k", gen.sampling.top_k, "Keep the K most probable tokens (0 = all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen_cmd->add_option("--top-p", gen.sampling.top_p, "Nucleus: keep the fewest tokens with probability >= P")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-9, 1.0));
+  gen_cmd->add_option("--seed", gen.seed, "Seed of the sampler")->capture_default_str();
+  gen_cmd->add_option("--bars", gen.bars, "Chorales: length in 4/4 bars, primer included")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  gen_cmd->add_option("--steps", gen.steps, "Chorales: length in 16th steps (instead of --bars); performance: new tokens")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  gen_cmd->add_option("--count", gen.count, "Samples, generated as one batch")->capture_default_str()->check(CLI::Range(1, 1024));
+  gen_cmd->add_option("--tempo", gen.tempo, "Chorales: quarter notes per minute")->capture_default_str()->check(CLI::Range(10.0, 400.0));
+  gen_cmd->add_option("--voice-leading", gen.voice_leading,
+                      "Chorales: strict masks parallel fifths/octaves, crossings and leaps over an octave; off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"strict", "off"}));
+  gen_cmd->add_flag("--full-length", gen.full_length, "Chorales: do not end early at a bar line");
+  gen_cmd->add_flag("!--no-cache", gen.use_cache, "Recompute the whole prefix every step (slow; to measure the KV cache)");
+  gen_cmd->add_option("--out", gen.out, "Output name: NAME.mid (NAME-1.mid ... with --count)")->required();
+
+  music::AnalyzeSettings analyze;
+  bool no_reference = false;
+  CLI::App* analyze_cmd = app.add_subcommand(
+      "analyze", "Style statistics of four-part MIDI files beside Bach's JSB test chorales");
+  analyze_cmd->add_option("files", analyze.inputs, "Four-voice MIDI files")->required();
+  analyze_cmd->add_option("--reference", analyze.reference,
+                          "JSB.json[:SPLIT] for the Bach column (default: the installed JSB data, test split)");
+  analyze_cmd->add_flag("--no-reference", no_reference, "No Bach column");
+  analyze_cmd->add_flag("--json", analyze.json, "A JSON array, one object per column");
+
   train::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
@@ -312,6 +362,20 @@ int main(int argc, char** argv) {
       if (r.skipped_steps > 0) {
         std::printf("fp16: %lld steps skipped for inf/NaN gradients\n", static_cast<long long>(r.skipped_steps));
       }
+      return 0;
+    }
+    if (analyze_cmd->parsed()) {
+      const std::string installed = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
+      if (no_reference) {
+        analyze.reference.clear();
+      } else if (analyze.reference.empty() && is_regular_file(installed)) {
+        analyze.reference = installed;
+      }
+      std::fputs(music::analyze_report(analyze).c_str(), stdout);
+      return 0;
+    }
+    if (gen_cmd->parsed()) {
+      std::fputs(generate::run_generate(gen).text.c_str(), stdout);
       return 0;
     }
     if (eval_cmd->parsed()) {

@@ -90,3 +90,66 @@ for length in 512 1024 2048 4096 8192; do
 done
 echo
 echo "Goal: skew uses at most 1.3x the memory of plain attention at L = 2048."
+
+# --- Training throughput: bachgen train vs Python PyTorch -----------------------------------
+echo
+echo "### Training throughput against Python PyTorch 1.13 (same model math, batch, window, threads, precision)"
+echo
+echo "Each case alternates bachgen and bench/python/train_throughput.py (rounds), best of each;"
+echo "tokens/s over the timed steps after warm-up. MFU = model FLOPs per second (training ="
+echo "3 x the forward pass's 2 FLOPs per multiply-add, attention included) over the measured"
+echo "peak of a 1024 x 1024 matmul in the same precision."
+echo
+echo "| model | precision | batch x window | bachgen tokens/s | Python tokens/s | bachgen / Python | matmul peak GFLOP/s | MFU bachgen | MFU Python |"
+echo "|---|---|---|---:|---:|---:|---:|---:|---:|"
+train_case() {  # PRESET PRECISION STEPS ROUNDS
+  local line
+  line="$("$root/build/bench/bench_train" --data "$root/build/bench-data/jsb" --preset "$1" --precision "$2" \
+    --batch 16 --length 256 --steps "$3" --warmup 2 --rounds "$4" \
+    --python "$root/bench/python/train_throughput.py" --out "$root/build/bench-data/train-runs")"
+  /usr/bin/python3 - "$line" <<'PY'
+import json, sys
+j = json.loads(sys.argv[1])
+b, p = j["bachgen"], j["python"]
+print("| %s | %s | %d x %d | %.0f | %.0f | **%.2fx** | %.0f | %.1f%% | %.1f%% |" % (
+    j["preset"], j["precision"], j["batch"], j["length"], b["tokens_per_second"], p["tokens_per_second"],
+    j["ratio"], j["matmul_peak_gflops"], 100 * b["mfu"], 100 * p["mfu"]))
+PY
+}
+train_case jsb-small fp32 10 2
+train_case jsb-small bf16 4 1
+train_case lstm-base fp32 4 1
+echo
+echo "Goal: bachgen at least 1.3x Python for the transformer."
+
+# --- Generation --------------------------------------------------------------------------
+echo
+echo "### Generation at batch 1 (untrained weights: speed does not depend on them)"
+echo
+echo "cached: a whole sequence of L tokens from BOS with the KV cache (the LSTM: its state);"
+echo "tail: tokens/s over the last 16 tokens up to L, with the cache and with the recompute"
+echo "generator (the whole prefix through the model for every token)."
+echo
+echo "| model | L | cached tokens/s | cached tail | recompute tail | cache speed-up |"
+echo "|---|---:|---:|---:|---:|---:|"
+for preset in jsb-base lstm-base; do
+  "$root/build/bench/bench_generate" "$root/build/bench-data/gen" "$preset" 256 1024 2048 |
+  while read -r line; do
+    /usr/bin/python3 - "$line" <<'PY'
+import json, sys
+j = json.loads(sys.argv[1])
+print("| %s | %d | %.0f | %.0f | %.1f | %.0fx |" % (j["preset"], j["length"], j["cached_tokens_per_second"],
+      j["cached_tail"], j["recompute_tail"], j["speedup"]))
+PY
+  done
+done
+echo
+start="$(date +%s.%N)"
+"$root/build/bin/bachgen" generate --model "$root/build/bench-data/gen/jsb-base.pt" --steps 256 --full-length --seed 1 \
+  --out "$root/build/bench-data/gen/chorale" >/dev/null
+end="$(date +%s.%N)"
+echo "Process start to a 1024-token chorale (jsb-base, 256 steps) written as MIDI + MusicXML:" \
+  "$(/usr/bin/python3 -c "print('%.2f s' % ($end - $start))")"
+echo
+echo "Goals: the cache at least 20x the recompute generator at L = 1024; at least 1,000 tokens/s"
+echo "with the cache; at most 2 s from process start to the written chorale."

@@ -1,0 +1,42 @@
+// `bachgen generate`: compose or continue music with a trained model and write it as MIDI
+// (and MusicXML for chorales).
+// Torch-free header; docs/generation.md.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bachgen/generate/sampler.h"
+
+namespace bachgen::generate {
+
+struct GenerateSettings {
+  std::string model;            // a bachgen model file (a checkpoint is one)
+  std::string primer;           // a MIDI file, or [FILE.json:]SPLIT:INDEX (a JSB piece); empty = from nothing
+  int64_t primer_steps = 16;    // chorales: keep the primer's first N 16th steps (0 = all of it)
+  SamplingOptions sampling;
+  uint64_t seed = 1;
+  int64_t bars = 16;            // chorales: the output's length in 4/4 bars, primer included
+  int64_t steps = 0;            // > 0: the length in 16th steps instead (chorales), or new tokens (performance)
+  int count = 1;                // samples: NAME.mid (+ .musicxml), or NAME-1.mid ... NAME-N.mid
+  double tempo = 80;            // chorales: quarter notes per minute
+  bool use_cache = true;        // false: recompute the prefix every step (to measure the cache)
+  bool full_length = false;     // chorales: never end early at a bar line (no EOS until the length)
+  std::string voice_leading = "strict";  // chorales: strict | off (music/voice_leading.h rules)
+  std::string out;              // NAME, without extension
+};
+
+struct GenerateReport {
+  std::vector<std::string> files;
+  int64_t new_tokens = 0;
+  double seconds = 0;           // generation alone
+  double tokens_per_second = 0;
+  int64_t voice_leading_fallbacks = 0;  // positions where every pitch broke a rule
+  std::string text;             // what the command prints
+};
+
+// Throws std::runtime_error naming the file and the problem; writes each file atomically.
+GenerateReport run_generate(const GenerateSettings& settings);
+
+}  // namespace bachgen::generate

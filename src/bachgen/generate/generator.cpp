@@ -1,0 +1,156 @@
+// The batched generator.
+#include "bachgen/generate/generator.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <stdexcept>
+
+#include "bachgen/model/sequence_model.h"
+#include "bachgen/music/voice_leading.h"
+#include "bachgen/tokenize/satb16.h"
+
+namespace bachgen::generate {
+
+namespace {
+
+// Row r's generator: a SplitMix64 seed derived from (seed, r), so that a row's stream does not
+// depend on how many rows are drawn.
+Rng row_rng(uint64_t seed, int row) { return Rng(seed ^ (0xda942042e4dd58b5ULL * static_cast<uint64_t>(row + 1))); }
+
+}  // namespace
+
+std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, const std::vector<int32_t>& primer,
+                                                  const GenerateOptions& o, GenerateStats* stats) {
+  if (primer.empty()) throw std::invalid_argument("generation needs a primer of at least one token (BOS)");
+  if (o.count < 1) throw std::invalid_argument("--count must be at least 1");
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t vocab = m.vocab_size();
+  for (int32_t t : primer) {
+    if (t < 0 || t >= vocab) throw std::invalid_argument("primer token " + std::to_string(t) + " is outside the vocabulary");
+  }
+  torch::InferenceMode inference;
+  m.eval();
+  const int n = o.count;
+  std::vector<std::vector<int32_t>> rows(static_cast<size_t>(n), primer);
+  std::vector<Rng> rngs;
+  for (int r = 0; r < n; ++r) rngs.push_back(row_rng(o.seed, r));
+  std::vector<bool> done(static_cast<size_t>(n), false);
+  std::vector<uint8_t> allowed(static_cast<size_t>(vocab));
+  model::DecodeState state;
+  torch::Tensor logits;  // (N, V) for the next position
+  int64_t calls = 0;
+  if (o.use_cache) {
+    // Feed the primer one token at a time; the last call gives the first new token's logits.
+    for (size_t i = 0; i < primer.size(); ++i) {
+      logits = m.step(torch::full({n, 1}, primer[i], torch::kInt64), state);
+      ++calls;
+    }
+  }
+  int64_t produced = 0;
+  for (int64_t k = 0; k < o.max_new_tokens; ++k) {
+    if (!o.use_cache) {
+      std::vector<int64_t> flat;
+      for (const auto& row : rows) flat.insert(flat.end(), row.begin(), row.end());
+      const torch::Tensor tokens = torch::tensor(flat, torch::kInt64).view({n, static_cast<int64_t>(rows[0].size())});
+      logits = m.forward(tokens).select(1, tokens.size(1) - 1);
+      ++calls;
+    }
+    const torch::Tensor host = logits.to(torch::kFloat32).contiguous();
+    const float* data = host.data_ptr<float>();
+    std::vector<int64_t> next(static_cast<size_t>(n), 0);
+    bool all_done = true;
+    for (int r = 0; r < n; ++r) {
+      auto& row = rows[static_cast<size_t>(r)];
+      if (done[static_cast<size_t>(r)]) {
+        next[static_cast<size_t>(r)] = row.back();  // keeps the batch shape; never read
+        row.push_back(row.back());
+        continue;
+      }
+      std::fill(allowed.begin(), allowed.end(), uint8_t{1});
+      if (o.constraint) o.constraint(row, allowed.data());
+      const int token = sample(data + r * vocab, static_cast<size_t>(vocab), o.sampling, rngs[static_cast<size_t>(r)],
+                               allowed.data());
+      row.push_back(token);
+      next[static_cast<size_t>(r)] = token;
+      ++produced;
+      if (token == o.eos) done[static_cast<size_t>(r)] = true;
+      all_done = all_done && done[static_cast<size_t>(r)];
+    }
+    if (all_done || k + 1 == o.max_new_tokens) break;
+    if (o.use_cache) {
+      logits = m.step(torch::tensor(next, torch::kInt64).view({n, 1}), state);
+      ++calls;
+    }
+  }
+  // Rows that finished early carry filler after their EOS: cut it.
+  for (auto& row : rows) {
+    for (size_t i = primer.size(); i < row.size(); ++i) {
+      if (row[i] == o.eos) {
+        row.resize(i + 1);
+        break;
+      }
+    }
+  }
+  if (stats != nullptr) {
+    stats->steps = calls;
+    stats->new_tokens = produced;
+    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  }
+  return rows;
+}
+
+void ChoraleGrammar::operator()(const std::vector<int32_t>& sequence, uint8_t* allowed) const {
+  using T = tokenize::ChoraleTokens;
+  const int32_t size = onset_vocab ? tokenize::Satb16OnsetVocab::kSize : tokenize::Satb16Vocab::kSize;
+  for (int32_t t = 0; t < size; ++t) allowed[t] = 0;
+  const size_t position = sequence.size();  // of the token to draw; BOS is at 0
+  if (position == 0) {
+    allowed[T::kBos] = 1;
+    return;
+  }
+  const size_t voice = (position - 1) % 4;
+  const size_t step = (position - 1) / 4;
+  // EOS in place of a soprano, at a bar line, after at least one bar.
+  if (allow_eos && voice == 0 && step > 0 && step % static_cast<size_t>(steps_per_bar) == 0) allowed[T::kEos] = 1;
+  allowed[T::kRest] = 1;
+  for (int pitch = std::max(lowest[voice], T::kLowestPitch); pitch <= std::min(highest[voice], T::kHighestPitch); ++pitch) {
+    allowed[T::kFirstPitch + (pitch - T::kLowestPitch)] = 1;
+  }
+  if (onset_vocab && position >= 5) {
+    // A hold continues the pitch this voice had one step before (an onset or a hold of it).
+    const int32_t before = sequence[position - 4];
+    int previous = -1;
+    if (before >= T::kFirstPitch && before < tokenize::Satb16OnsetVocab::kFirstHold) previous = before - T::kFirstPitch;
+    if (before >= tokenize::Satb16OnsetVocab::kFirstHold) previous = before - tokenize::Satb16OnsetVocab::kFirstHold;
+    if (previous >= 0) allowed[tokenize::Satb16OnsetVocab::kFirstHold + previous] = 1;
+  }
+  if (!voice_leading) return;
+  // The pitch a token stands for (onset or hold), or kSilent.
+  const auto pitch_of = [this](int32_t t) -> int {
+    if (t < T::kFirstPitch) return music::kSilent;
+    const int32_t first_hold = onset_vocab ? tokenize::Satb16OnsetVocab::kFirstHold : T::kFirstPitch + T::kPitches;
+    return T::kLowestPitch + (t >= first_hold ? t - first_hold : t - T::kFirstPitch);
+  };
+  music::GridStep before{music::kSilent, music::kSilent, music::kSilent, music::kSilent};
+  music::GridStep now = before;
+  for (size_t u = 0; u < 4 && step > 0; ++u) before[u] = static_cast<int8_t>(pitch_of(sequence[1 + 4 * (step - 1) + u]));
+  for (size_t u = 0; u < voice; ++u) now[u] = static_cast<int8_t>(pitch_of(sequence[1 + 4 * step + u]));
+  std::vector<int32_t> broken;
+  bool any_pitch_left = false;
+  for (int32_t t = T::kFirstPitch; t < size; ++t) {
+    if (!allowed[t]) continue;
+    if (music::breaks_voice_leading(static_cast<int>(voice), pitch_of(t), before, now)) {
+      broken.push_back(t);
+    } else {
+      any_pitch_left = true;
+    }
+  }
+  if (!any_pitch_left && !broken.empty()) {
+    ++*fallbacks;  // every pitch breaks a rule: keep the grammar's choices
+    return;
+  }
+  for (int32_t t : broken) allowed[t] = 0;
+}
+
+}  // namespace bachgen::generate

@@ -1,0 +1,66 @@
+// Autoregressive generation over the models' step API: N samples in one batch, the KV cache
+// (the LSTM: its state), or `use_cache = false` to recompute the whole prefix every step (the
+// textbook generator, kept to measure what the cache saves). A constraint may mask the tokens
+// allowed at each position (the SATB grammar below). Torch-free header; docs/generation.md.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bachgen/generate/sampler.h"
+
+namespace bachgen::model {
+class SequenceModelImpl;
+}
+
+namespace bachgen::generate {
+
+// Called before each token is drawn: `sequence` is the row so far (BOS first); set allowed[t]
+// to 0 for every token t that may not come next (allowed starts all 1, vocab_size entries).
+using Constraint = std::function<void(const std::vector<int32_t>& sequence, uint8_t* allowed)>;
+
+struct GenerateOptions {
+  SamplingOptions sampling;
+  uint64_t seed = 1;           // row r draws from Rng(seed) advanced r times by `jump`
+  int count = 1;               // samples, generated together as one batch
+  int64_t max_new_tokens = 1024;
+  int32_t eos = -1;            // stop a row when it draws this token (-1: never)
+  bool use_cache = true;
+  Constraint constraint;       // optional
+};
+
+struct GenerateStats {
+  int64_t steps = 0;           // model calls
+  double seconds = 0;
+  int64_t new_tokens = 0;      // over all rows
+};
+
+// Rows start from `primer` (BOS ...). Each row ends at its EOS (kept) or at max_new_tokens.
+// The same seed, options and primer give the same rows, with or without the cache, for any
+// `count` (row r's random stream does not depend on the others).
+std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& model, const std::vector<int32_t>& primer,
+                                                  const GenerateOptions& options, GenerateStats* stats = nullptr);
+
+// The SATB grammar of the chorale vocabularies (satb16, satb16-onset): position 4k + 1 + v
+// holds voice v (S, A, T, B) and allows only that voice's pitches (lowest..highest) or a rest;
+// BOS and PAD never come again; EOS only where a bar ends (every `steps_per_bar` 16th steps);
+// in satb16-onset a hold only continues the pitch the voice sounded one step before.
+// With `voice_leading`, pitches that break music/voice_leading.h's rules against the step
+// before and the voices already drawn at this step are masked too; when that leaves no pitch,
+// the grammar's mask is used unchanged and `fallbacks` counts it.
+struct ChoraleGrammar {
+  bool onset_vocab = false;                 // satb16-onset
+  std::array<int, 4> lowest{60, 53, 48, 36};
+  std::array<int, 4> highest{81, 74, 69, 64};
+  int steps_per_bar = 16;
+  bool allow_eos = true;
+  bool voice_leading = false;
+  std::shared_ptr<int64_t> fallbacks = std::make_shared<int64_t>(0);
+  void operator()(const std::vector<int32_t>& sequence, uint8_t* allowed) const;
+};
+
+}  // namespace bachgen::generate

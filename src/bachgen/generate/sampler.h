@@ -1,0 +1,46 @@
+// The model-free sampler: from a vector of logits to a token, with temperature, top-k, top-p
+// (nucleus) and an optional mask of allowed tokens, drawn with a seeded, portable RNG (the
+// same seed gives the same tokens on every machine and standard library). Torch-free;
+// docs/generation.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace bachgen::generate {
+
+struct SamplingOptions {
+  double temperature = 1.0;  // 0 = greedy (the most probable allowed token)
+  int top_k = 0;             // keep the k most probable tokens; 0 = all
+  double top_p = 1.0;        // keep the fewest most probable tokens whose probability sums to >= p
+};
+
+// SplitMix64: a small, fast generator whose stream is fixed by its seed.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : state_(seed) {}
+  uint64_t next();
+  double uniform();  // in [0, 1), 53 random bits
+  uint64_t state() const { return state_; }
+
+ private:
+  uint64_t state_;
+};
+
+// The distribution a token is drawn from, in this order: softmax(logits / temperature) over
+// the allowed tokens (all when `allowed` is null; allowed[i] != 0 keeps token i), then top-k,
+// then top-p, each step renormalizing. Ties in probability keep the lower token id first.
+// Temperature 0 puts all mass on the most probable allowed token. Throws
+// std::invalid_argument for a negative temperature, top_p outside (0, 1], or no allowed token.
+std::vector<double> sampling_distribution(const float* logits, size_t count, const SamplingOptions& options,
+                                          const uint8_t* allowed = nullptr);
+
+// Draws an index from a distribution (probabilities summing to 1) by inverting its CDF.
+int draw(const std::vector<double>& probabilities, Rng& rng);
+
+// sampling_distribution, then draw.
+int sample(const float* logits, size_t count, const SamplingOptions& options, Rng& rng,
+           const uint8_t* allowed = nullptr);
+
+}  // namespace bachgen::generate

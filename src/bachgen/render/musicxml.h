@@ -1,0 +1,38 @@
+// MusicXML out: four-part music on the 16th grid as a score-partwise MusicXML 3.1 document
+// (Soprano, Alto, Tenor, Bass parts; 4/4 measures; notes split into written values and tied
+// across bar lines; a key signature inferred from the pitches). Opens in MuseScore 3.
+// Torch-free; docs/generation.md#musicxml.
+#pragma once
+
+#include <string>
+
+#include "bachgen/music/chorale_grid.h"
+
+namespace bachgen::render {
+
+using music::ChoraleGrid;
+
+struct KeyGuess {
+  int fifths = 0;       // -7 .. 7: flats negative, sharps positive
+  bool minor = false;
+  int tonic = 0;        // pitch class of the tonic
+  std::string name() const;  // "D minor", "Eb major"
+};
+
+// The major or minor key whose Krumhansl-Kessler profile correlates best with the
+// duration-weighted pitch-class histogram of the grid (C major for an empty grid).
+KeyGuess guess_key(const ChoraleGrid& grid);
+
+struct MusicXmlOptions {
+  std::string title = "bachgen chorale";
+  int tempo_bpm = 80;       // quarter notes per minute, written as a metronome mark
+  int steps_per_bar = 16;   // 4/4
+};
+
+// The document. Steps after the last whole bar are padded with rests to a full bar.
+std::string to_musicxml(const ChoraleGrid& grid, const MusicXmlOptions& options = {});
+
+// Writes it atomically (temp file, then rename); throws std::runtime_error naming the file.
+void write_musicxml(const std::string& path, const ChoraleGrid& grid, const MusicXmlOptions& options = {});
+
+}  // namespace bachgen::render

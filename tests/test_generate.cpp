@@ -1,0 +1,162 @@
+// The generator: the KV cache and the recompute generator draw the same tokens, rows do not
+// depend on how many are drawn together, the SATB grammar holds, and `bachgen generate`
+// writes a whole number of bars that starts with its primer.
+#include <gtest/gtest.h>
+
+#include "bachgen/generate/generator.h"
+#include "bachgen/io/files.h"
+#include "bachgen/midi/midi_reader.h"
+#include "bachgen/midi/midi_writer.h"
+#include "bachgen/model/model_file.h"
+#include "bachgen/music/score.h"
+#include "bachgen/music/voice_leading.h"
+#include "bachgen/tokenize/satb16.h"
+#include "cli_run.h"
+
+namespace bachgen::generate {
+namespace {
+
+model::SequenceModel tiny(const std::string& preset, const std::string& vocab) {
+  torch::manual_seed(11);
+  return model::build_model(model::preset(preset, vocab));
+}
+
+TEST(Generator, CacheAndRecomputeDrawTheSameTokens) {
+  for (const std::string preset : {"tiny", "lstm-tiny"}) {
+    model::SequenceModel m = tiny(preset, "satb16");
+    GenerateOptions o;
+    o.seed = 5;
+    o.count = 3;
+    o.max_new_tokens = 40;
+    o.eos = tokenize::ChoraleTokens::kEos;
+    o.constraint = ChoraleGrammar{};
+    GenerateStats cached_stats, plain_stats;
+    const auto cached = generate_tokens(*m, {1}, o, &cached_stats);
+    o.use_cache = false;
+    const auto plain = generate_tokens(*m, {1}, o, &plain_stats);
+    EXPECT_EQ(cached, plain) << preset;
+    EXPECT_EQ(plain_stats.steps, 40) << preset;  // one full forward per new token
+    // Row 0 alone is row 0 of the batch.
+    o.count = 1;
+    o.use_cache = true;
+    EXPECT_EQ(generate_tokens(*m, {1}, o)[0], cached[0]) << preset;
+    // Another seed, other music.
+    o.seed = 6;
+    EXPECT_NE(generate_tokens(*m, {1}, o)[0], cached[0]) << preset;
+  }
+}
+
+TEST(Generator, TheSatbGrammarHolds) {
+  for (const bool onset : {false, true}) {
+    model::SequenceModel m = tiny("tiny", onset ? "satb16-onset" : "satb16");
+    ChoraleGrammar grammar;
+    grammar.onset_vocab = onset;
+    GenerateOptions o;
+    o.count = 4;
+    o.max_new_tokens = 4 * 64;  // 4 bars
+    o.eos = tokenize::ChoraleTokens::kEos;
+    o.constraint = grammar;
+    o.sampling.temperature = 1.5;  // an untrained model at a high temperature tries everything
+    for (const auto& row : generate_tokens(*m, {1}, o)) {
+      ASSERT_EQ(row[0], 1);
+      for (size_t i = 1; i < row.size(); ++i) {
+        const int32_t t = row[i];
+        if (t == tokenize::ChoraleTokens::kEos) {
+          EXPECT_EQ(i, row.size() - 1);
+          EXPECT_EQ((i - 1) % 64, 0u) << "EOS off a bar line at " << i;
+          continue;
+        }
+        ASSERT_NE(t, tokenize::ChoraleTokens::kBos);
+        ASSERT_NE(t, tokenize::ChoraleTokens::kPad);
+        if (t == tokenize::ChoraleTokens::kRest) continue;
+        const int v = static_cast<int>((i - 1) % 4);
+        const bool hold = onset && t >= tokenize::Satb16OnsetVocab::kFirstHold;
+        const int pitch = tokenize::ChoraleTokens::kLowestPitch +
+                          (t - (hold ? tokenize::Satb16OnsetVocab::kFirstHold : tokenize::ChoraleTokens::kFirstPitch));
+        EXPECT_GE(pitch, grammar.lowest[v]) << i;
+        EXPECT_LE(pitch, grammar.highest[v]) << i;
+        if (hold) {
+          ASSERT_GE(i, 5u);
+          const int32_t before = row[i - 4];
+          EXPECT_TRUE(before == t || before == tokenize::Satb16OnsetVocab::onset_token(pitch)) << "hold at " << i;
+        }
+      }
+    }
+  }
+}
+
+TEST(Generator, StrictVoiceLeadingLeavesNoParallelsOrCrossings) {
+  model::SequenceModel m = tiny("tiny", "satb16");
+  int64_t parallels[2] = {0, 0}, crossings[2] = {0, 0};
+  for (const bool strict : {false, true}) {
+    ChoraleGrammar grammar;
+    grammar.voice_leading = strict;
+    GenerateOptions o;
+    o.count = 6;
+    o.max_new_tokens = 4 * 64;
+    o.constraint = grammar;
+    o.sampling.temperature = 2.0;  // near-random music, full of parallels when unchecked
+    for (std::vector<int32_t> row : generate_tokens(*m, {1}, o)) {
+      row.push_back(tokenize::ChoraleTokens::kEos);
+      const music::StyleStats st = music::analyze_grid(tokenize::decode_satb16(row));
+      parallels[strict] += st.parallel_fifths + st.parallel_octaves;
+      crossings[strict] += st.crossings;
+    }
+    if (strict) {
+      // Each fallback position may add a few; without fallbacks there are none.
+      EXPECT_LE(parallels[1], 3 * *grammar.fallbacks);
+      EXPECT_LE(crossings[1], 3 * *grammar.fallbacks);
+    }
+  }
+  EXPECT_GT(parallels[0], 10);
+  EXPECT_GT(crossings[0], 10);
+}
+
+TEST(GenerateCommand, WritesWholeBarsThatStartWithThePrimer) {
+  // A model file and a two-bar primer.
+  const std::string model_path = testing::test_file("tiny.pt");
+  model::ModelSpec spec = model::preset("tiny", "satb16");
+  torch::manual_seed(3);
+  model::SequenceModel m = model::build_model(spec);
+  model::save_model(model_path, spec, *m);
+  music::ChoraleGrid primer;
+  for (int t = 0; t < 32; ++t) {
+    primer.pitches.push_back(music::GridStep{static_cast<int8_t>(72 - t % 3), 67, static_cast<int8_t>(60 + t % 2), 48});
+  }
+  const std::string primer_path = testing::test_file("primer.mid");
+  midi::write_midi_file(primer_path, music::score_to_midi(music::grid_to_score(primer)));
+  const std::string out = testing::test_file("song");
+  const testing::CliResult r = testing::run_command(
+      BACHGEN_CLI, "generate --model '" + model_path + "' --primer '" + primer_path +
+                       "' --primer-steps 8 --bars 3 --seed 4 --count 2 --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote " + out + "-2.mid"), std::string::npos) << r.out;
+  for (const char* suffix : {"-1.mid", "-2.mid"}) {
+    const music::ChoraleGrid grid = music::score_to_grid(music::score_from_midi(midi::read_midi_file(out + suffix)));
+    // Whole bars (a piece may end at an earlier bar line when it draws EOS there), the primer's
+    // first 8 steps kept exactly.
+    EXPECT_EQ(grid.steps() % 16, 0u) << suffix << ": " << grid.steps() << " steps";
+    EXPECT_LE(grid.steps(), 48u);
+    ASSERT_GE(grid.steps(), 8u);
+    for (size_t t = 0; t < 8; ++t) EXPECT_EQ(grid.pitches[t], primer.pitches[t]) << suffix << " step " << t;
+  }
+  // MusicXML beside each MIDI file.
+  for (const char* suffix : {"-1.musicxml", "-2.musicxml"}) {
+    const std::vector<uint8_t> xml = io::read_file_bytes(out + suffix, 1 << 24);
+    const std::string text(xml.begin(), xml.end());
+    EXPECT_NE(text.find("<score-partwise version=\"3.1\">"), std::string::npos) << suffix;
+    EXPECT_NE(text.find("<part-name>Bass</part-name>"), std::string::npos) << suffix;
+  }
+  // Bad input: a clear error and no output.
+  const testing::CliResult bad = testing::run_command(
+      BACHGEN_CLI, "generate --model '" + model_path + "' --primer /no/such.mid --out '" + out + "-bad'");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("/no/such.mid"), std::string::npos) << bad.err;
+  const testing::CliResult short_len = testing::run_command(
+      BACHGEN_CLI, "generate --model '" + model_path + "' --primer '" + primer_path + "' --primer-steps 0 --bars 2 --out '" + out + "-short'");
+  EXPECT_NE(short_len.exit_code, 0);
+  EXPECT_NE(short_len.err.find("the primer already has 32 steps"), std::string::npos) << short_len.err;
+}
+
+}  // namespace
+}  // namespace bachgen::generate
