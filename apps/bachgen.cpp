@@ -311,6 +311,10 @@ int main(int argc, char** argv) {
                       "Chorales: strict masks parallel fifths/octaves, crossings and leaps over an octave; off")
       ->capture_default_str()
       ->check(CLI::IsMember({"strict", "off"}));
+  gen_cmd->add_option("--audio", gen.audio, "Audio beside the MIDI file, through FluidSynth: wav | flac | none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wav", "flac", "none"}));
+  gen_cmd->add_option("--soundfont", gen.soundfont, "A General MIDI .sf2 (default: $BACHGEN_SOUNDFONT, else Debian's TimGM6mb)");
   gen_cmd->add_flag("--full-length", gen.full_length, "Chorales: do not end early at a bar line");
   gen_cmd->add_flag("!--no-cache", gen.use_cache, "Recompute the whole prefix every step (slow; to measure the KV cache)");
   gen_cmd->add_option("--out", gen.out, "Output name: NAME.mid (NAME-1.mid ... with --count)")->required();

@@ -146,10 +146,14 @@ done
 echo
 start="$(date +%s.%N)"
 "$root/build/bin/bachgen" generate --model "$root/build/bench-data/gen/jsb-base.pt" --steps 256 --full-length --seed 1 \
-  --out "$root/build/bench-data/gen/chorale" >/dev/null
+  --audio none --out "$root/build/bench-data/gen/chorale" >/dev/null
 end="$(date +%s.%N)"
+"$root/build/bin/bachgen" generate --model "$root/build/bench-data/gen/jsb-base.pt" --steps 256 --full-length --seed 1 \
+  --audio wav --out "$root/build/bench-data/gen/chorale-audio" >/dev/null
+end_audio="$(date +%s.%N)"
 echo "Process start to a 1024-token chorale (jsb-base, 256 steps) written as MIDI + MusicXML:" \
-  "$(/usr/bin/python3 -c "print('%.2f s' % ($end - $start))")"
+  "$(/usr/bin/python3 -c "print('%.2f s' % ($end - $start))"); the same with WAV audio (FluidSynth):" \
+  "$(/usr/bin/python3 -c "print('%.2f s' % ($end_audio - $end))")"
 echo
 echo "Goals: the cache at least 20x the recompute generator at L = 1024; at least 1,000 tokens/s"
 echo "with the cache; at most 2 s from process start to the written chorale."

@@ -8,8 +8,8 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 # Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the Python peers used
-# by the tests and benchmarks (mido; PyTorch for the model reference), clang with its sanitizer
-# and libFuzzer runtimes.
+# by the tests and benchmarks (mido; PyTorch for the model reference), FluidSynth with a small
+# General MIDI soundfont for audio out, clang with its sanitizer and libFuzzer runtimes.
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
@@ -17,20 +17,24 @@ packages=(
   python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )
+# Installed without their Recommends (fluidsynth's would bring qsynth and Qt).
+lean_packages=(fluidsynth timgm6mb-soundfont)
 
+installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup: installing ${missing[*]}"
+for p in "${packages[@]}"; do installed "$p" || missing+=("$p"); done
+missing_lean=()
+for p in "${lean_packages[@]}"; do installed "$p" || missing_lean+=("$p"); done
+if [ "${#missing[@]}" -gt 0 ] || [ "${#missing_lean[@]}" -gt 0 ]; then
+  echo "setup: installing ${missing[*]} ${missing_lean[*]}"
   sudo=""
   [ "$(id -u)" = 0 ] || sudo="sudo"
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
-  $sudo apt-get install -y -q "${missing[@]}"
+  [ "${#missing[@]}" -eq 0 ] || $sudo apt-get install -y -q "${missing[@]}"
+  [ "${#missing_lean[@]}" -eq 0 ] || $sudo apt-get install -y -q --no-install-recommends "${missing_lean[@]}"
 else
-  echo "setup: all ${#packages[@]} packages present"
+  echo "setup: all $(( ${#packages[@]} + ${#lean_packages[@]} )) packages present"
 fi
 
 "$root/scripts/get-data.sh"

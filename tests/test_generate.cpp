@@ -140,7 +140,8 @@ TEST(GenerateCommand, WritesWholeBarsThatStartWithThePrimer) {
     ASSERT_GE(grid.steps(), 8u);
     for (size_t t = 0; t < 8; ++t) EXPECT_EQ(grid.pitches[t], primer.pitches[t]) << suffix << " step " << t;
   }
-  // MusicXML beside each MIDI file.
+  // MusicXML and audio beside each MIDI file.
+  for (const char* suffix : {"-1.wav", "-2.wav"}) EXPECT_GT(io::read_file_bytes(out + suffix, 1 << 26).size(), 44u);
   for (const char* suffix : {"-1.musicxml", "-2.musicxml"}) {
     const std::vector<uint8_t> xml = io::read_file_bytes(out + suffix, 1 << 24);
     const std::string text(xml.begin(), xml.end());
@@ -149,7 +150,7 @@ TEST(GenerateCommand, WritesWholeBarsThatStartWithThePrimer) {
   }
   // Bad input: a clear error and no output.
   const testing::CliResult bad = testing::run_command(
-      BACHGEN_CLI, "generate --model '" + model_path + "' --primer /no/such.mid --out '" + out + "-bad'");
+      BACHGEN_CLI, "generate --model '" + model_path + "' --primer /no/such.mid --audio none --out '" + out + "-bad'");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("/no/such.mid"), std::string::npos) << bad.err;
   const testing::CliResult short_len = testing::run_command(

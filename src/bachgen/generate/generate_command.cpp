@@ -12,6 +12,7 @@
 #include "bachgen/generate/generator.h"
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/render/audio.h"
 #include "bachgen/render/musicxml.h"
 #include "bachgen/music/score.h"
 #include "bachgen/runtime/build_info.h"
@@ -50,6 +51,9 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
 
 GenerateReport run_generate(const GenerateSettings& s) {
   if (s.out.empty()) throw std::runtime_error("no output name (--out)");
+  if (s.audio != "wav" && s.audio != "flac" && s.audio != "none") {
+    throw std::runtime_error("--audio must be wav, flac or none, not " + s.audio);
+  }
   if (s.voice_leading != "strict" && s.voice_leading != "off") {
     throw std::runtime_error("--voice-leading must be strict or off, not " + s.voice_leading);
   }
@@ -101,6 +105,8 @@ GenerateReport run_generate(const GenerateSettings& s) {
                                                                           : tokenize::decode_satb16(tokens);
       const auto us_per_quarter = static_cast<uint32_t>(60e6 / std::max(s.tempo, 1.0));
       file = music::score_to_midi(music::grid_to_score(grid, 480, us_per_quarter));
+      midi::write_midi_file(path, file);
+      report.files.push_back(path);
       render::MusicXmlOptions xml;
       xml.title = name.substr(name.find_last_of('/') + 1);
       xml.tempo_bpm = static_cast<int>(std::lround(s.tempo));
@@ -108,9 +114,16 @@ GenerateReport run_generate(const GenerateSettings& s) {
       report.files.push_back(name + ".musicxml");
     } else {
       file = tokenize::performance_to_midi(tokenize::decode_performance(rows[r]));
+      midi::write_midi_file(path, file);
+      report.files.push_back(path);
     }
-    midi::write_midi_file(path, file);
-    report.files.push_back(path);
+    if (s.audio != "none") {
+      render::AudioOptions audio;
+      audio.format = s.audio;
+      audio.soundfont = s.soundfont;
+      render::render_audio(path, name + "." + s.audio, audio);
+      report.files.push_back(name + "." + s.audio);
+    }
   }
   char line[256];
   std::snprintf(line, sizeof line, "generated %d sample(s), %lld new tokens in %.2f s (%.0f tokens/s, %s)\n",

@@ -24,6 +24,8 @@ struct GenerateSettings {
   bool use_cache = true;        // false: recompute the prefix every step (to measure the cache)
   bool full_length = false;     // chorales: never end early at a bar line (no EOS until the length)
   std::string voice_leading = "strict";  // chorales: strict | off (music/voice_leading.h rules)
+  std::string audio = "wav";    // wav | flac | none: NAME.wav / NAME.flac through FluidSynth
+  std::string soundfont;        // empty: render/audio.h's default
   std::string out;              // NAME, without extension
 };
 
