@@ -34,18 +34,9 @@ double tail_rate(bachgen::model::SequenceModelImpl& m, int64_t length, bool cach
   o.max_new_tokens = tail;
   o.use_cache = cache;
   GenerateStats stats;
-  if (cache) {
-    // Time only the tail: the cache of the primer is built in the first calls, so subtract a
-    // run that stops right after the primer (one new token).
-    GenerateOptions fill = o;
-    fill.max_new_tokens = 1;
-    GenerateStats fill_stats;
-    bachgen::generate::generate_tokens(m, primer, fill, &fill_stats);
-    bachgen::generate::generate_tokens(m, primer, o, &stats);
-    return (tail - 1) / std::max(stats.seconds - fill_stats.seconds, 1e-9);
-  }
+  // The cached generator first feeds the primer through the cache; only the new tokens count.
   bachgen::generate::generate_tokens(m, primer, o, &stats);
-  return tail / stats.seconds;
+  return tail / (stats.seconds - stats.prefill_seconds);
 }
 
 }  // namespace

@@ -225,10 +225,18 @@ TEST(Train, DamagedCheckpointsAreRefusedClearly) {
 TEST(Train, SigtermLeavesALoadableCheckpoint) {
   const std::string data = write_data();
   const std::string run = fresh_run("signal");
-  // Long enough to still be running when the signal comes after 3 s.
-  const testing::CliResult r = testing::run_command(
-      "timeout", "-s TERM 3 '" + std::string(BACHGEN_CLI) + "' train --data '" + data + "' --preset tiny --out '" +
-                     run + "' --steps 100000 --batch 4 --length 32 --eval-every 0 --checkpoint-every 0");
+  // SIGTERM once training has started (its first metrics line is written), however slow the
+  // machine is to start the program.
+  const std::string script = testing::test_file("sigterm.sh");
+  {
+    std::ofstream sh(script);
+    sh << "'" << BACHGEN_CLI << "' train --data '" << data << "' --preset tiny --out '" << run
+       << "' --steps 100000 --batch 4 --length 32 --eval-every 0 --checkpoint-every 0 &\n"
+       << "pid=$!\n"
+       << "for i in $(seq 600); do [ -s '" << run << "/metrics.jsonl' ] && break; sleep 0.1; done\n"
+       << "sleep 0.5\nkill -TERM $pid\nwait $pid\n";
+  }
+  const testing::CliResult r = testing::run_command("bash", "'" + script + "'");
   EXPECT_NE(r.out.find("stopped by a signal"), std::string::npos) << r.out << r.err;
   const model::LoadedModel loaded = model::load_model(last_checkpoint_path(run));
   EXPECT_EQ(loaded.spec.kind, "music-transformer");

@@ -47,6 +47,7 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
       ++calls;
     }
   }
+  const double prefill = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t produced = 0;
   for (int64_t k = 0; k < o.max_new_tokens; ++k) {
     if (!o.use_cache) {
@@ -95,6 +96,7 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
   if (stats != nullptr) {
     stats->steps = calls;
     stats->new_tokens = produced;
+    stats->prefill_seconds = prefill;
     stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   }
   return rows;

@@ -36,6 +36,7 @@ struct GenerateOptions {
 struct GenerateStats {
   int64_t steps = 0;           // model calls
   double seconds = 0;
+  double prefill_seconds = 0;  // of `seconds`: feeding the primer through the cache
   int64_t new_tokens = 0;      // over all rows
 };
 

@@ -80,9 +80,10 @@ void Progress::finish(const std::string& summary) {
   finished_ = true;
   if (out_ == nullptr) return;
   const double seconds = std::max(elapsed_seconds(), 1e-9);
-  std::fprintf(out_, "%s%s: %zu %s in %.2f s (%.0f %s/s)%s%s\n", tty_ ? "\r\033[K" : "",
-               label_.c_str(), total_, unit_.c_str(), seconds, static_cast<double>(total_) / seconds,
-               unit_.c_str(), summary.empty() ? "" : " ", summary.c_str());
+  const double rate = static_cast<double>(total_) / seconds;
+  std::fprintf(out_, "%s%s: %zu %s in %.2f s (%.*f %s/s)%s%s\n", tty_ ? "\r\033[K" : "", label_.c_str(), total_,
+               unit_.c_str(), seconds, rate < 10 ? 2 : 0, rate, unit_.c_str(), summary.empty() ? "" : " ",
+               summary.c_str());
   std::fflush(out_);
 }
 

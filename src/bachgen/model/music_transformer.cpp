@@ -36,7 +36,7 @@ torch::Tensor TransformerBlockImpl::forward(const torch::Tensor& x) {
 torch::Tensor TransformerBlockImpl::step(const torch::Tensor& x, torch::Tensor& keys,
                                          torch::Tensor& values, int64_t length) {
   torch::Tensor h = x + apply_dropout(dropout_, attention->step(norm1_(x), keys, values, length));  // (B, 1, D)
-  return h + apply_dropout(dropout_, ff2_(torch::gelu(ff1_(norm2_(h)))));
+  return h + apply_dropout(dropout_, linear_rows(ff2_, torch::gelu(linear_rows(ff1_, norm2_(h)))));
 }
 
 MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : config_(config) {
@@ -80,7 +80,13 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
 
 torch::Tensor MusicTransformerImpl::head(const torch::Tensor& x) {
   const torch::Tensor h = final_norm_(x);
-  return config_.tie_embeddings ? torch::matmul(h, token_embedding_->weight.t()) : output_(h);
+  if (!config_.tie_embeddings) return linear_rows(output_, h);
+  if (h.numel() == config_.d_model && h.scalar_type() == token_embedding_->weight.scalar_type()) {  // one row: gemv
+    std::vector<int64_t> shape = h.sizes().vec();
+    shape.back() = config_.vocab_size;
+    return torch::mv(token_embedding_->weight, h.reshape({config_.d_model})).view(shape);
+  }
+  return torch::matmul(h, token_embedding_->weight.t());
 }
 
 torch::Tensor MusicTransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset) {

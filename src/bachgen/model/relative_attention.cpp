@@ -37,6 +37,16 @@ struct Skew : public torch::autograd::Function<Skew> {
 
 }  // namespace
 
+torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
+  const int64_t in = x.size(-1);
+  if (x.numel() != in || x.scalar_type() != layer->weight.scalar_type()) return torch::linear(x, layer->weight, layer->bias);
+  std::vector<int64_t> shape = x.sizes().vec();
+  shape.back() = layer->weight.size(0);
+  const torch::Tensor y = layer->bias.defined() ? torch::addmv(layer->bias, layer->weight, x.reshape({in}))
+                                                 : torch::mv(layer->weight, x.reshape({in}));
+  return y.view(shape);
+}
+
 RelativeSelfAttentionImpl::RelativeSelfAttentionImpl(const AttentionOptions& options)
     : options_(options) {
   TORCH_CHECK(options.d_model % options.heads == 0, "d_model ", options.d_model,
@@ -59,9 +69,9 @@ torch::Tensor RelativeSelfAttentionImpl::split_heads(const torch::Tensor& x) con
 
 torch::Tensor RelativeSelfAttentionImpl::relative_table(int64_t length) const {
   const int64_t m = options_.max_relative;
-  if (length <= m) return relative_.index({Slice(m - length, m)});  // (T, dh)
+  if (length <= m) return relative_.narrow(0, m - length, length);  // (T, dh)
   // Distances beyond the table share its farthest row.
-  return torch::cat({relative_.index({Slice(0, 1)}).expand({length - m, head_dim_}), relative_});
+  return torch::cat({relative_.narrow(0, 0, 1).expand({length - m, head_dim_}), relative_});
 }
 
 torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, const torch::Tensor& v) {
@@ -69,7 +79,7 @@ torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, con
   if (capture_weights) last_weights = weights.detach();
   torch::Tensor y = torch::matmul(apply_dropout(dropout_, weights), v);  // (B, H, Tq, dh)
   const int64_t b = y.size(0), t = y.size(2);
-  return out_(y.transpose(1, 2).reshape({b, t, options_.d_model}));  // (B, Tq, D)
+  return linear_rows(out_, y.transpose(1, 2).reshape({b, t, options_.d_model}));  // (B, Tq, D)
 }
 
 torch::Tensor RelativeSelfAttentionImpl::forward(const torch::Tensor& x) {
@@ -111,23 +121,25 @@ torch::Tensor RelativeSelfAttentionImpl::forward_naive(const torch::Tensor& x) {
 
 torch::Tensor RelativeSelfAttentionImpl::step(const torch::Tensor& x, torch::Tensor& key_cache,
                                               torch::Tensor& value_cache, int64_t length) {
-  const auto qkv = qkv_(x).chunk(3, /*dim=*/-1);
+  const auto qkv = linear_rows(qkv_, x).chunk(3, /*dim=*/-1);
   const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
   if (!key_cache.defined() || key_cache.size(2) <= length) {  // grow by doubling
     const int64_t capacity = std::max<int64_t>(64, 2 * (length + 1));
     torch::Tensor keys = torch::zeros({x.size(0), options_.heads, capacity, head_dim_}, k.options());
     torch::Tensor values = torch::zeros_like(keys);
     if (key_cache.defined() && length > 0) {
-      keys.index_put_({Slice(), Slice(), Slice(0, length)}, key_cache.index({Slice(), Slice(), Slice(0, length)}));
-      values.index_put_({Slice(), Slice(), Slice(0, length)}, value_cache.index({Slice(), Slice(), Slice(0, length)}));
+      keys.narrow(2, 0, length).copy_(key_cache.narrow(2, 0, length));
+      values.narrow(2, 0, length).copy_(value_cache.narrow(2, 0, length));
     }
     key_cache = keys;
     value_cache = values;
   }
-  key_cache.index_put_({Slice(), Slice(), Slice(length, length + 1)}, k);
-  value_cache.index_put_({Slice(), Slice(), Slice(length, length + 1)}, v);
-  const torch::Tensor keys = key_cache.index({Slice(), Slice(), Slice(0, length + 1)});
-  const torch::Tensor values = value_cache.index({Slice(), Slice(), Slice(0, length + 1)});
+  // narrow + copy_ rather than index_put_ / index: the same writes and views, without the
+  // indexing machinery's per-call cost, which dominates at batch 1.
+  key_cache.narrow(2, length, 1).copy_(k);
+  value_cache.narrow(2, length, 1).copy_(v);
+  const torch::Tensor keys = key_cache.narrow(2, 0, length + 1);
+  const torch::Tensor values = value_cache.narrow(2, 0, length + 1);
   torch::Tensor logits = torch::matmul(q, keys.transpose(-2, -1));  // (B, H, 1, length + 1)
   if (options_.relative) {
     // The new query's relative logits are one row of q . Er^T: key j is at distance j - length.

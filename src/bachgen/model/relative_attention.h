@@ -16,6 +16,11 @@ struct AttentionOptions {
   double dropout = 0.1;        // on the attention weights
 };
 
+// A Linear layer applied to x (..., in). When x holds one row (batch-1 decoding), it runs as a
+// matrix-vector product: BLAS gemv reads the weights once, where gemm would first copy
+// (pack) the whole weight matrix for a single row, which made decoding several times slower.
+torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x);
+
 class RelativeSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit RelativeSelfAttentionImpl(const AttentionOptions& options);
