@@ -1,6 +1,5 @@
 // bachgen: the command-line program. Each subcommand has one settings struct whose defaults
 // are what `--help` prints; the work itself lives in the library.
-#include <sys/stat.h>
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
@@ -12,6 +11,7 @@
 
 #include "bachgen/data/prepare.h"
 #include "bachgen/generate/generate_command.h"
+#include "bachgen/generate/harmonize_command.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
@@ -28,11 +28,6 @@ namespace {
 
 using namespace bachgen;
 
-bool is_regular_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Settings
 
@@ -48,6 +43,49 @@ struct InspectSettings {
 };
 
 // `bachgen prepare` binds its flags straight to the library's data::PrepareSettings.
+
+// Options several commands share.
+void add_sampling_options(CLI::App* cmd, generate::SamplingOptions& sampling, uint64_t& seed) {
+  cmd->add_option("--temperature", sampling.temperature, "Sampling temperature (0 = greedy)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-k", sampling.top_k, "Keep the K most probable tokens (0 = all)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--top-p", sampling.top_p, "Nucleus: keep the fewest tokens with probability >= P")
+      ->capture_default_str()
+      ->check(CLI::Range(1e-9, 1.0));
+  cmd->add_option("--seed", seed, "Seed of the sampler")->capture_default_str();
+}
+
+void add_voice_leading_option(CLI::App* cmd, std::string& voice_leading) {
+  cmd->add_option("--voice-leading", voice_leading,
+                  "Chorales: strict masks parallel fifths/octaves, crossings and leaps over an octave; off")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"strict", "off"}));
+}
+
+void add_audio_options(CLI::App* cmd, std::string& audio, std::string& soundfont) {
+  cmd->add_option("--audio", audio, "Audio beside the MIDI file, through FluidSynth: wav | flac | none")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"wav", "flac", "none"}));
+  cmd->add_option("--soundfont", soundfont, "A General MIDI .sf2 (default: $BACHGEN_SOUNDFONT, else Debian's TimGM6mb)");
+}
+
+void add_infill_options(CLI::App* cmd, generate::InfillCommonSettings& c) {
+  cmd->add_option("--model", c.model, "A conditioning model file, or a bundled model's name (default: jsb-infill)");
+  add_sampling_options(cmd, c.sampling, c.seed);
+  cmd->add_option("--count", c.count, "Results: NAME, or NAME-1 ... NAME-N with seeds SEED, SEED+1, ...")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
+  cmd->add_option("--passes", c.passes, "Model runs per result (0 = one per 16th step; more = slower, closer to exact sampling)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--tempo", c.tempo, "Quarter notes per minute (0 = the input's, else 80)")->capture_default_str()->check(CLI::Range(0.0, 400.0));
+  add_voice_leading_option(cmd, c.voice_leading);
+  add_audio_options(cmd, c.audio, c.soundfont);
+  cmd->add_option("--out", c.out, "Output name: NAME.mid, NAME.musicxml, NAME.wav")->required();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Commands
@@ -69,8 +107,7 @@ void print_version() {
 std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args) {
   std::vector<std::string> paths;
   for (const std::string& arg : args) {
-    struct stat st {};
-    if (::stat(arg.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    if (!io::is_directory(arg)) {
       paths.push_back(arg);
       continue;
     }
@@ -213,6 +250,15 @@ int main(int argc, char** argv) {
   export_cmd->add_option("--model", export_model, "A bachgen model file")->required();
   export_cmd->add_option("--safetensors", export_out, "Output .safetensors file")->required();
 
+  std::string pack_in, pack_out, pack_weights = "fp32";
+  CLI::App* pack_cmd = app.add_subcommand(
+      "pack", "Copy a model or checkpoint as a lean model file (no optimizer state), fp32 or bf16 weights (models/README.md)");
+  pack_cmd->add_option("--model", pack_in, "A bachgen model file or training checkpoint")->required();
+  pack_cmd->add_option("--out", pack_out, "The model file to write")->required();
+  pack_cmd->add_option("--weights", pack_weights, "fp32 | bf16 (half the size; loaded back as fp32)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fp32", "bf16"}));
+
   std::string presets_vocab = "satb16";
   int64_t presets_length = 1024;
   CLI::App* presets_cmd = app.add_subcommand(
@@ -283,22 +329,14 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
 
   generate::GenerateSettings gen;
-  CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI out)");
-  gen_cmd->add_option("--model", gen.model, "A bachgen model file or checkpoint")->required();
-  gen_cmd->add_option("--primer", gen.primer, "Start from a MIDI file, or a JSB piece SPLIT:INDEX (or FILE.json:SPLIT:INDEX)");
+  CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI, MusicXML, audio out)");
+  gen_cmd->add_option("--model", gen.model, "A model file or checkpoint, or a bundled model's name (default: jsb-default)");
+  CLI::Option* primer = gen_cmd->add_option("--primer", gen.primer, "Start from a MIDI file, or a JSB piece SPLIT:INDEX (or FILE.json:SPLIT:INDEX)");
+  gen_cmd->add_option("--primer-piece", gen.primer, "Start from a JSB piece SPLIT:INDEX (the same as --primer SPLIT:INDEX)")->excludes(primer);
   gen_cmd->add_option("--primer-steps", gen.primer_steps, "Chorales: keep the primer's first N 16th steps (0 = all)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  gen_cmd->add_option("--temperature", gen.sampling.temperature, "Sampling temperature (0 = greedy)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen_cmd->add_option("--top-k", gen.sampling.top_k, "Keep the K most probable tokens (0 = all)")
-      ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
-  gen_cmd->add_option("--top-p", gen.sampling.top_p, "Nucleus: keep the fewest tokens with probability >= P")
-      ->capture_default_str()
-      ->check(CLI::Range(1e-9, 1.0));
-  gen_cmd->add_option("--seed", gen.seed, "Seed of the sampler")->capture_default_str();
+  add_sampling_options(gen_cmd, gen.sampling, gen.seed);
   gen_cmd->add_option("--bars", gen.bars, "Chorales: length in 4/4 bars, primer included")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
@@ -306,18 +344,26 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   gen_cmd->add_option("--count", gen.count, "Samples, generated as one batch")->capture_default_str()->check(CLI::Range(1, 1024));
+  gen_cmd->add_option("--key", gen.key, "Chorales: the key of the result, e.g. \"D minor\" (keeps candidates in that mode, transposes)");
   gen_cmd->add_option("--tempo", gen.tempo, "Chorales: quarter notes per minute")->capture_default_str()->check(CLI::Range(10.0, 400.0));
-  gen_cmd->add_option("--voice-leading", gen.voice_leading,
-                      "Chorales: strict masks parallel fifths/octaves, crossings and leaps over an octave; off")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"strict", "off"}));
-  gen_cmd->add_option("--audio", gen.audio, "Audio beside the MIDI file, through FluidSynth: wav | flac | none")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"wav", "flac", "none"}));
-  gen_cmd->add_option("--soundfont", gen.soundfont, "A General MIDI .sf2 (default: $BACHGEN_SOUNDFONT, else Debian's TimGM6mb)");
+  add_voice_leading_option(gen_cmd, gen.voice_leading);
+  add_audio_options(gen_cmd, gen.audio, gen.soundfont);
   gen_cmd->add_flag("--full-length", gen.full_length, "Chorales: do not end early at a bar line");
   gen_cmd->add_flag("!--no-cache", gen.use_cache, "Recompute the whole prefix every step (slow; to measure the KV cache)");
   gen_cmd->add_option("--out", gen.out, "Output name: NAME.mid (NAME-1.mid ... with --count)")->required();
+
+  generate::HarmonizeSettings harm;
+  CLI::App* harm_cmd = app.add_subcommand("harmonize", "Write alto, tenor and bass under a melody with the conditioning model");
+  harm_cmd->add_option("--melody", harm.melody, "The soprano: a MIDI file (its top line) or a MusicXML file (its first part)");
+  harm_cmd->add_option("--notes", harm.notes, "The soprano as note text, e.g. \"G4:1 | C5:1.5 D5:0.5 E5:2 |\" (docs/generation.md)");
+  add_infill_options(harm_cmd, harm.common);
+
+  generate::InfillSettings inf;
+  CLI::App* infill_cmd = app.add_subcommand("infill", "Draw chosen voices in chosen bars again, keeping everything else");
+  infill_cmd->add_option("--input", inf.input, "A four-part MIDI file, or a JSB chorale SPLIT:INDEX (or FILE.json:SPLIT:INDEX)")->required();
+  infill_cmd->add_option("--bars", inf.bars, "Bars to redo: A-B, A or all, counted from 1")->required();
+  infill_cmd->add_option("--voices", inf.voices, "Voices to redo: letters of SATB")->capture_default_str();
+  add_infill_options(infill_cmd, inf.common);
 
   music::AnalyzeSettings analyze;
   bool no_reference = false;
@@ -341,6 +387,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   eval_cmd->add_flag("--json", eval.json, "One JSON object");
+  eval_cmd->add_flag("--mean-field", eval.mean_field,
+                     "Conditioning models: only the one-pass score of ATB given S (the chained one takes a pass per step)");
 
   try {
     app.parse(argc, argv);
@@ -372,7 +420,7 @@ int main(int argc, char** argv) {
       const std::string installed = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
       if (no_reference) {
         analyze.reference.clear();
-      } else if (analyze.reference.empty() && is_regular_file(installed)) {
+      } else if (analyze.reference.empty() && io::is_regular_file(installed)) {
         analyze.reference = installed;
       }
       std::fputs(music::analyze_report(analyze).c_str(), stdout);
@@ -380,6 +428,18 @@ int main(int argc, char** argv) {
     }
     if (gen_cmd->parsed()) {
       std::fputs(generate::run_generate(gen).text.c_str(), stdout);
+      return 0;
+    }
+    if (harm_cmd->parsed()) {
+      std::fputs(generate::run_harmonize(harm).text.c_str(), stdout);
+      return 0;
+    }
+    if (infill_cmd->parsed()) {
+      std::fputs(generate::run_infill(inf).text.c_str(), stdout);
+      return 0;
+    }
+    if (pack_cmd->parsed()) {
+      std::fputs(model::pack_model(pack_in, pack_out, pack_weights).c_str(), stdout);
       return 0;
     }
     if (eval_cmd->parsed()) {

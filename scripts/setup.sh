@@ -13,12 +13,13 @@ cd "$root"
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libpugixml-dev
   python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )
-# Installed without their Recommends (fluidsynth's would bring qsynth and Qt).
-lean_packages=(fluidsynth timgm6mb-soundfont)
+# Installed without their Recommends (fluidsynth's would bring qsynth and Qt). MuseScore 3
+# turns our MusicXML into PDF in a test (it opens what musicians will open).
+lean_packages=(fluidsynth timgm6mb-soundfont musescore3)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()

@@ -2,7 +2,6 @@
 // else $BACHGEN_DATA_MIRROR. Tests that need it skip, saying so, when neither has it.
 #pragma once
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -13,18 +12,13 @@
 
 namespace bachgen::testing {
 
-inline bool is_dir(const std::string& p) {
-  struct stat st {};
-  return ::stat(p.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // The folder holding `relative` (e.g. "bach-chorales-midi/satb"), or "" if absent.
 inline std::string find_data_dir(const std::string& relative) {
   const std::string in_tree = std::string(BACHGEN_SOURCE_DIR) + "/data/" + relative;
-  if (is_dir(in_tree)) return in_tree;
+  if (io::is_directory(in_tree)) return in_tree;
   if (const char* mirror = std::getenv("BACHGEN_DATA_MIRROR")) {
     const std::string m = std::string(mirror) + "/" + relative;
-    if (is_dir(m)) return m;
+    if (io::is_directory(m)) return m;
   }
   return "";
 }

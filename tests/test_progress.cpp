@@ -55,6 +55,19 @@ TEST(Progress, PlainLinesEveryNUnitsCarryTheStatus) {
   EXPECT_EQ(lines, 3u) << text;
 }
 
+TEST(Progress, AJobStoppedEarlySaysHowFarItGot) {
+  std::FILE* f = std::tmpfile();
+  ASSERT_NE(f, nullptr);
+  {
+    Progress p("train", 450, "steps", f);
+    p.update(131);
+    p.finish("(stopped)");
+  }
+  const std::string text = read_all(f);
+  std::fclose(f);
+  EXPECT_NE(text.find("train: 131/450 steps in "), std::string::npos) << text;
+}
+
 TEST(Progress, TenthsByDefaultAndSilentWithoutAStream) {
   std::FILE* f = std::tmpfile();
   ASSERT_NE(f, nullptr);

@@ -54,11 +54,6 @@ struct Fnv64 {
   }
 };
 
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-
 // ---------------------------------------------------------------------------------------------
 // Encoding one piece
 
@@ -162,7 +157,7 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
     }
     input_hash.add(jsb_bytes.data(), jsb_bytes.size());
   } else {
-    if (!is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
+    if (!io::is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
     names = io::list_midi_files(s.path, /*recursive=*/!chorales);
     if (names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
     // Names, sizes and modification times decide whether anything changed (as make does), so

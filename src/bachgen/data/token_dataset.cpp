@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "bachgen/tokenize/performance388.h"
+#include "bachgen/runtime/splitmix.h"
 #include "bachgen/tokenize/satb16.h"
 
 namespace bachgen::data {
@@ -11,16 +12,7 @@ namespace bachgen::data {
 namespace {
 
 // SplitMix64: a small, well-mixed generator; one per example, seeded from (seed, index).
-struct SplitMix {
-  uint64_t state;
-  uint64_t next() {
-    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return n == 0 ? 0 : next() % n; }
-};
+using SplitMix = runtime::SplitMix64;
 
 int32_t pad_of(VocabId vocab) {
   return vocab == VocabId::kPerformance388 ? tokenize::PerformanceVocab::kPad

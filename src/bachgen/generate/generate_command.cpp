@@ -5,16 +5,19 @@
 #include <cmath>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 
 #include "bachgen/data/token_input.h"
 #include "bachgen/data/token_shard.h"
+#include "bachgen/generate/chorale_output.h"
 #include "bachgen/generate/generator.h"
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/render/audio.h"
 #include "bachgen/render/musicxml.h"
 #include "bachgen/music/score.h"
+#include "bachgen/music/voice_leading.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/tokenize/performance388.h"
 #include "bachgen/tokenize/satb16.h"
@@ -49,23 +52,73 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
 
 }  // namespace
 
+KeyChange transpose_into_key(music::ChoraleGrid& grid, const render::KeyGuess& target) {
+  const render::KeyGuess found = render::guess_key(grid);
+  KeyChange change;
+  change.from = found.name();
+  change.mode_matches = found.minor == target.minor;
+  // The tonic moves to the target's; of the octave choices, the one that keeps the most notes
+  // inside their voice's range (and all inside the vocabulary's 36-81) wins, nearer first.
+  const int base = ((target.tonic - found.tonic) % 12 + 12) % 12;
+  int best = 0;
+  int64_t best_inside = -1;
+  for (int shift : {base, base - 12, base + 12, base - 24}) {
+    int64_t inside = 0;
+    bool fits = true;
+    for (const music::GridStep& step : grid.pitches) {
+      for (size_t v = 0; v < 4; ++v) {
+        if (step[v] == music::kSilent) continue;
+        const int p = step[v] + shift;
+        fits = fits && p >= 36 && p <= 81;
+        inside += p >= music::kVoiceLowest[v] && p <= music::kVoiceHighest[v];
+      }
+    }
+    if (fits && (inside > best_inside || (inside == best_inside && std::abs(shift) < std::abs(best)))) {
+      best = shift;
+      best_inside = inside;
+    }
+  }
+  for (music::GridStep& step : grid.pitches) {
+    for (int8_t& p : step) {
+      if (p != music::kSilent) p = static_cast<int8_t>(p + best);
+    }
+  }
+  change.semitones = best;
+  change.to = change.mode_matches ? target.name() : render::guess_key(grid).name();
+  return change;
+}
+
 GenerateReport run_generate(const GenerateSettings& s) {
   if (s.out.empty()) throw std::runtime_error("no output name (--out)");
-  if (s.audio != "wav" && s.audio != "flac" && s.audio != "none") {
-    throw std::runtime_error("--audio must be wav, flac or none, not " + s.audio);
-  }
+  check_audio_format(s.audio);
   if (s.voice_leading != "strict" && s.voice_leading != "off") {
     throw std::runtime_error("--voice-leading must be strict or off, not " + s.voice_leading);
   }
-  const model::LoadedModel loaded = model::load_model(s.model);
+  const model::LoadedModel loaded = model::load_model(resolve_model(s.model, "jsb-default"));
+  if (loaded.spec.kind == "chorale-infill") {
+    throw std::runtime_error("--model " + s.model + " is a conditioning model: it harmonizes and infills (bachgen harmonize, bachgen infill) "
+                             "but does not compose from left to right");
+  }
   const data::VocabId vocab = data::parse_vocab(loaded.spec.vocab);
   const bool chorale = vocab != data::VocabId::kPerformance388;
+  if (!chorale && !s.key.empty()) throw std::runtime_error("--key applies to chorales, not to performance models");
   const std::vector<int32_t> primer = read_primer(s, vocab);
   std::shared_ptr<int64_t> fallbacks;
   GenerateOptions o;
   o.sampling = s.sampling;
   o.seed = s.seed;
-  o.count = s.count;
+  // --key conditions on the mode by drawing four candidates per result and keeping those in
+  // the requested mode first; the kept ones are then transposed to the requested tonic.
+  std::optional<render::KeyGuess> key;
+  if (!s.key.empty()) {
+    try {
+      key = render::parse_key(s.key);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("--key: ") + e.what());
+    }
+  }
+  constexpr int kKeyCandidates = 4;
+  o.count = key ? kKeyCandidates * s.count : s.count;
   o.use_cache = s.use_cache;
   o.eos = tokenize::ChoraleTokens::kEos;
   if (chorale) {
@@ -85,7 +138,23 @@ GenerateReport run_generate(const GenerateSettings& s) {
     o.max_new_tokens = s.steps > 0 ? s.steps : 2048;
   }
   GenerateStats stats;
-  const std::vector<std::vector<int32_t>> rows = generate_tokens(*loaded.model, primer, o, &stats);
+  std::vector<std::vector<int32_t>> rows = generate_tokens(*loaded.model, primer, o, &stats);
+  if (key) {
+    std::vector<std::vector<int32_t>> matching, other;
+    for (std::vector<int32_t>& row : rows) {
+      std::vector<int32_t> tokens = row;
+      if (tokens.back() != tokenize::ChoraleTokens::kEos) {
+        tokens.resize(1 + (tokens.size() - 1) / 4 * 4);
+        tokens.push_back(tokenize::ChoraleTokens::kEos);
+      }
+      const music::ChoraleGrid grid = vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens)
+                                                                          : tokenize::decode_satb16(tokens);
+      (render::guess_key(grid).minor == key->minor ? matching : other).push_back(std::move(row));
+    }
+    rows = std::move(matching);
+    for (auto& row : other) rows.push_back(std::move(row));
+    rows.resize(static_cast<size_t>(s.count));
+  }
   GenerateReport report;
   report.new_tokens = stats.new_tokens;
   report.seconds = stats.seconds;
@@ -93,43 +162,43 @@ GenerateReport run_generate(const GenerateSettings& s) {
   report.voice_leading_fallbacks = fallbacks ? *fallbacks : 0;
   for (size_t r = 0; r < rows.size(); ++r) {
     const std::string name = s.out + (rows.size() == 1 ? "" : "-" + std::to_string(r + 1));
-    const std::string path = name + ".mid";
-    midi::MidiFile file;
     if (chorale) {
       std::vector<int32_t> tokens = rows[r];
       if (tokens.back() != tokenize::ChoraleTokens::kEos) {
         tokens.resize(1 + (tokens.size() - 1) / 4 * 4);  // whole steps
         tokens.push_back(tokenize::ChoraleTokens::kEos);
       }
-      const music::ChoraleGrid grid = vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens)
-                                                                          : tokenize::decode_satb16(tokens);
-      const auto us_per_quarter = static_cast<uint32_t>(60e6 / std::max(s.tempo, 1.0));
-      file = music::score_to_midi(music::grid_to_score(grid, 480, us_per_quarter));
-      midi::write_midi_file(path, file);
-      report.files.push_back(path);
-      render::MusicXmlOptions xml;
-      xml.title = name.substr(name.find_last_of('/') + 1);
-      xml.tempo_bpm = static_cast<int>(std::lround(s.tempo));
-      render::write_musicxml(name + ".musicxml", grid, xml);
-      report.files.push_back(name + ".musicxml");
+      music::ChoraleGrid grid = vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens)
+                                                                    : tokenize::decode_satb16(tokens);
+      if (!s.key.empty()) {
+        const KeyChange change = transpose_into_key(grid, *key);
+        report.text += name + ": composed in " + change.from + ", transposed by " + std::to_string(change.semitones) +
+                       " semitones into " + change.to +
+                       (change.mode_matches ? "" : " (no candidate was in the requested mode: try other seeds)") + "\n";
+      }
+      ChoraleOutputOptions output;
+      output.tempo = s.tempo;
+      output.audio = s.audio;
+      output.soundfont = s.soundfont;
+      for (const std::string& f : write_chorale(grid, name, output)) report.files.push_back(f);
     } else {
-      file = tokenize::performance_to_midi(tokenize::decode_performance(rows[r]));
-      midi::write_midi_file(path, file);
+      const std::string path = name + ".mid";
+      midi::write_midi_file(path, tokenize::performance_to_midi(tokenize::decode_performance(rows[r])));
       report.files.push_back(path);
-    }
-    if (s.audio != "none") {
-      render::AudioOptions audio;
-      audio.format = s.audio;
-      audio.soundfont = s.soundfont;
-      render::render_audio(path, name + "." + s.audio, audio);
-      report.files.push_back(name + "." + s.audio);
+      if (s.audio != "none") {
+        render::AudioOptions audio;
+        audio.format = s.audio;
+        audio.soundfont = s.soundfont;
+        render::render_audio(path, name + "." + s.audio, audio);
+        report.files.push_back(name + "." + s.audio);
+      }
     }
   }
   char line[256];
   std::snprintf(line, sizeof line, "generated %d sample(s), %lld new tokens in %.2f s (%.0f tokens/s, %s)\n",
                 s.count, static_cast<long long>(stats.new_tokens), stats.seconds, report.tokens_per_second,
                 s.use_cache ? "KV cache" : "no cache");
-  report.text = line;
+  report.text = line + report.text;
   if (chorale && s.voice_leading == "strict") {
     report.text += "voice leading: strict (" + std::to_string(report.voice_leading_fallbacks) +
                    " positions fell back to the unmasked distribution)\n";

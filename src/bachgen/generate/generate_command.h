@@ -8,11 +8,14 @@
 #include <vector>
 
 #include "bachgen/generate/sampler.h"
+#include "bachgen/music/chorale_grid.h"
+#include "bachgen/render/musicxml.h"
 
 namespace bachgen::generate {
 
 struct GenerateSettings {
-  std::string model;            // a bachgen model file (a checkpoint is one)
+  std::string model;            // a bachgen model file (a checkpoint is one) or a bundled model's
+                                // name; empty = the bundled jsb-default
   std::string primer;           // a MIDI file, or [FILE.json:]SPLIT:INDEX (a JSB piece); empty = from nothing
   int64_t primer_steps = 16;    // chorales: keep the primer's first N 16th steps (0 = all of it)
   SamplingOptions sampling;
@@ -26,6 +29,7 @@ struct GenerateSettings {
   std::string voice_leading = "strict";  // chorales: strict | off (music/voice_leading.h rules)
   std::string audio = "wav";    // wav | flac | none: NAME.wav / NAME.flac through FluidSynth
   std::string soundfont;        // empty: render/audio.h's default
+  std::string key;              // chorales: "D minor", "Eb major" ...: transpose the result into it
   std::string out;              // NAME, without extension
 };
 
@@ -40,5 +44,15 @@ struct GenerateReport {
 
 // Throws std::runtime_error naming the file and the problem; writes each file atomically.
 GenerateReport run_generate(const GenerateSettings& settings);
+
+// --key: the grid's key is guessed (render/musicxml.h) and the grid transposed so that its
+// tonic becomes the target's, by the octave choice that keeps the most notes in their voices'
+// ranges. A major piece stays major: mode_matches says whether the modes agree.
+struct KeyChange {
+  std::string from, to;
+  int semitones = 0;
+  bool mode_matches = true;
+};
+KeyChange transpose_into_key(music::ChoraleGrid& grid, const render::KeyGuess& target);
 
 }  // namespace bachgen::generate

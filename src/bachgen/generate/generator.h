@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bachgen/generate/sampler.h"
+#include "bachgen/music/voice_leading.h"
 
 namespace bachgen::model {
 class SequenceModelImpl;
@@ -55,8 +56,8 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& mode
 // the grammar's mask is used unchanged and `fallbacks` counts it.
 struct ChoraleGrammar {
   bool onset_vocab = false;                 // satb16-onset
-  std::array<int, 4> lowest{60, 53, 48, 36};
-  std::array<int, 4> highest{81, 74, 69, 64};
+  std::array<int, 4> lowest = music::kVoiceLowest;
+  std::array<int, 4> highest = music::kVoiceHighest;
   int steps_per_bar = 16;
   bool allow_eos = true;
   bool voice_leading = false;

@@ -8,13 +8,15 @@
 #include <stdexcept>
 #include <string>
 
+#include "bachgen/runtime/splitmix.h"
+
 namespace bachgen::generate {
 
 uint64_t Rng::next() {
-  uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+  runtime::SplitMix64 g{state_};
+  const uint64_t out = g.next();
+  state_ = g.state;
+  return out;
 }
 
 double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }

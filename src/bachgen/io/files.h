@@ -36,6 +36,10 @@ inline std::vector<std::string> list_midi_files(const std::string& dir, bool rec
   return list_files(dir, {".mid", ".midi"}, recursive);
 }
 
+// Whether `path` names an existing regular file / folder (following symbolic links).
+bool is_regular_file(const std::string& path);
+bool is_directory(const std::string& path);
+
 // Creates a folder and its missing parents (mkdir -p). Throws std::runtime_error naming the
 // folder that could not be created and why.
 void make_directories(const std::string& path);

@@ -34,6 +34,7 @@ double Progress::elapsed_seconds() const {
 }
 
 void Progress::update(size_t done) {
+  done_ = done;
   if (finished_ || out_ == nullptr) return;
   const auto now = std::chrono::steady_clock::now();
   if (tty_) {
@@ -80,8 +81,10 @@ void Progress::finish(const std::string& summary) {
   finished_ = true;
   if (out_ == nullptr) return;
   const double seconds = std::max(elapsed_seconds(), 1e-9);
-  const double rate = static_cast<double>(total_) / seconds;
-  std::fprintf(out_, "%s%s: %zu %s in %.2f s (%.*f %s/s)%s%s\n", tty_ ? "\r\033[K" : "", label_.c_str(), total_,
+  const size_t done = done_ > 0 ? done_ : total_;
+  const double rate = static_cast<double>(done) / seconds;
+  const std::string count = done < total_ ? std::to_string(done) + "/" + std::to_string(total_) : std::to_string(total_);
+  std::fprintf(out_, "%s%s: %s %s in %.2f s (%.*f %s/s)%s%s\n", tty_ ? "\r\033[K" : "", label_.c_str(), count.c_str(),
                unit_.c_str(), seconds, rate < 10 ? 2 : 0, rate, unit_.c_str(), summary.empty() ? "" : " ",
                summary.c_str());
   std::fflush(out_);

@@ -23,7 +23,9 @@ class Progress {
   // Plain (non-terminal) output: a line every `n` units instead of every tenth; 0 = tenths.
   void set_plain_every(size_t n) { plain_every_ = n; }
   bool is_tty() const { return tty_; }
-  // Ends the bar with a final line: "LABEL: TOTAL UNIT in S s (RATE UNIT/s) SUMMARY".
+  // Ends the bar with a final line: "LABEL: TOTAL UNIT in S s (RATE UNIT/s) SUMMARY", or
+  // "LABEL: DONE/TOTAL UNIT in ..." when the last update reported fewer than the total (a job
+  // stopped early).
   void finish(const std::string& summary = "");
   double elapsed_seconds() const;
 
@@ -38,6 +40,7 @@ class Progress {
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point last_draw_;
   size_t last_tenth_ = 0;
+  size_t done_ = 0;  // the last update's count
   size_t plain_every_ = 0;
   std::string status_;
   bool finished_ = false;

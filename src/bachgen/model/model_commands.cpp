@@ -1,6 +1,8 @@
 // The score, presets and export commands.
 #include "bachgen/model/model_commands.h"
 
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -88,6 +90,23 @@ void export_model_safetensors(const std::string& model_path, const std::string& 
     throw std::runtime_error(model_path + ": a TorchScript model has no bachgen config to export");
   }
   export_safetensors(out_path, loaded.spec, *loaded.model);
+}
+
+std::string pack_model(const std::string& model_path, const std::string& out_path, const std::string& weights) {
+  if (weights != "fp32" && weights != "bf16") throw std::runtime_error("--weights must be fp32 or bf16, not " + weights);
+  const LoadedModel loaded = load_model(model_path);
+  if (loaded.spec.kind == "torchscript") throw std::runtime_error(model_path + ": a TorchScript model cannot be packed");
+  if (weights == "bf16") loaded.model->to(torch::kBFloat16);
+  save_model(out_path, loaded.spec, *loaded.model);
+  const auto size_of = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<double>(st.st_size) : 0.0;
+  };
+  char line[512];
+  std::snprintf(line, sizeof line, "wrote %s: %s %s, %lld parameters, %s weights, %.1f MB (from %.1f MB)\n", out_path.c_str(),
+                loaded.spec.kind.c_str(), spec_shape(loaded.spec).c_str(), static_cast<long long>(loaded.model->parameter_count()),
+                weights.c_str(), size_of(out_path) / 1e6, size_of(model_path) / 1e6);
+  return line;
 }
 
 }  // namespace bachgen::model

@@ -25,4 +25,9 @@ std::string preset_table(const std::string& vocab, int64_t sequence_length);
 // `bachgen export --model M --safetensors OUT`: the model's fp32 weights and config.
 void export_model_safetensors(const std::string& model_path, const std::string& out_path);
 
+// `bachgen pack --model M --out OUT [--weights fp32|bf16]`: the model alone (a checkpoint's
+// optimizer and training state dropped), its weights stored as fp32 or bf16. Returns what the
+// command prints (sizes before and after).
+std::string pack_model(const std::string& model_path, const std::string& out_path, const std::string& weights);
+
 }  // namespace bachgen::model

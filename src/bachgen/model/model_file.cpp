@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bachgen/data/token_shard.h"
+#include "bachgen/model/chorale_infill.h"
 #include "bachgen/model/torchscript_model.h"
 
 namespace bachgen::model {
@@ -43,7 +44,7 @@ ModelSpec spec_from_json(const std::string& text) {
     spec.kind = j.at("kind").get<std::string>();
     spec.vocab = j.at("vocab").get<std::string>();
     const json& c = j.at("config");
-    if (spec.kind == "music-transformer") {
+    if (spec.kind == "music-transformer" || spec.kind == "chorale-infill") {
       TransformerConfig& t = spec.transformer;
       t.vocab_size = c.at("vocab_size");
       t.d_model = c.at("d_model");
@@ -75,11 +76,15 @@ ModelSpec spec_from_json(const std::string& text) {
 SequenceModel build_model(const ModelSpec& spec) {
   if (spec.kind == "music-transformer") return std::make_shared<MusicTransformerImpl>(spec.transformer);
   if (spec.kind == "music-lstm") return std::make_shared<MusicLstmImpl>(spec.lstm);
+  if (spec.kind == "chorale-infill") {
+    if (spec.vocab != "satb16") throw std::invalid_argument("the conditioning model (chorale-infill) reads satb16, not " + spec.vocab);
+    return std::make_shared<ChoraleInfillImpl>(spec.transformer);
+  }
   throw std::invalid_argument("unknown model kind '" + spec.kind + "'");
 }
 
 std::vector<std::string> preset_names() {
-  return {"tiny", "jsb-small", "jsb-base", "performance-base", "lstm-tiny", "lstm-base"};
+  return {"tiny", "jsb-small", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill"};
 }
 
 ModelSpec preset(const std::string& name, const std::string& vocab) {
@@ -96,15 +101,28 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
     t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256;
   } else if (name == "jsb-base") {
     t.d_model = 256, t.layers = 6, t.heads = 8, t.d_ff = 1024, t.max_relative = 512;
+  } else if (name == "infill-tiny" || name == "jsb-infill") {
+    if (vocab != "satb16") throw std::invalid_argument("preset " + name + " (the conditioning model) needs satb16 data, not " + vocab);
+    s.kind = "chorale-infill";
+    if (name == "infill-tiny") {
+      t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.dropout = 0.0;
+    } else {
+      t.d_model = 192, t.layers = 4, t.heads = 6, t.d_ff = 768, t.dropout = 0.2;
+    }
+  } else if (name == "performance-small") {
+    t.d_model = 256, t.layers = 4, t.heads = 8, t.d_ff = 1024, t.max_relative = 512, t.dropout = 0.2;
   } else if (name == "performance-base") {
     t.d_model = 512, t.layers = 6, t.heads = 8, t.d_ff = 2048, t.max_relative = 1024;
-  } else if (name == "lstm-tiny" || name == "lstm-base") {
+  } else if (name == "lstm-tiny" || name == "lstm-base" || name == "jsb-default") {
     s.kind = "music-lstm";
     s.lstm.vocab_size = v;
     if (name == "lstm-tiny") {
       s.lstm.d_embed = 32, s.lstm.hidden = 64, s.lstm.layers = 2, s.lstm.dropout = 0.0;
     } else {
-      s.lstm.d_embed = 256, s.lstm.hidden = 512, s.lstm.layers = 3, s.lstm.dropout = 0.2;
+      // jsb-default, the bundled chorale model (models/README.md): lstm-base with the dropout
+      // that won the 60-minute comparison of docs/results.md.
+      s.lstm.d_embed = 256, s.lstm.hidden = 512, s.lstm.layers = 3;
+      s.lstm.dropout = name == "jsb-default" ? 0.3 : 0.2;
     }
   } else {
     std::string names;
@@ -118,6 +136,10 @@ void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImp
   torch::serialize::OutputArchive archive;
   archive.write("bachgen_format", c10::IValue(kModelFormatVersion));
   archive.write("bachgen_spec", c10::IValue(spec_to_json(spec)));
+  const std::vector<torch::Tensor> params = model.parameters();
+  if (!params.empty() && params.front().scalar_type() == torch::kBFloat16) {
+    archive.write("bachgen_weights", c10::IValue(std::string("bf16")));
+  }
   torch::serialize::OutputArchive weights;
   model.save(weights);
   archive.write("weights", weights);
@@ -200,10 +222,14 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
     throw fail("the model is for vocabulary " + out.spec.vocab + ", not " + expected_vocab);
   }
   out.model = build_model(out.spec);
+  c10::IValue weight_type;
+  const bool bf16 = archive.try_read("bachgen_weights", weight_type) && weight_type.isString() && weight_type.toStringRef() == "bf16";
   try {
     torch::serialize::InputArchive weights;
     archive.read("weights", weights);
+    if (bf16) out.model->to(torch::kBFloat16);  // the archive's tensors replace these as they are
     out.model->load(weights);
+    if (bf16) out.model->to(torch::kFloat32);
   } catch (const std::exception& e) {
     throw fail(std::string("the weights do not match the config: ") + e.what());
   }
@@ -212,8 +238,12 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
 }
 
 std::string spec_shape(const ModelSpec& spec) {
-  if (spec.kind == "music-transformer") {
+  if (spec.kind == "music-transformer" || spec.kind == "chorale-infill") {
     const TransformerConfig& c = spec.transformer;
+    if (spec.kind == "chorale-infill") {
+      return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
+             " F" + std::to_string(c.d_ff) + " bidirectional";
+    }
     return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
            " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);
   }
@@ -227,6 +257,7 @@ std::string spec_shape(const ModelSpec& spec) {
 
 double forward_macs_per_token(const ModelSpec& spec, int64_t sequence_length) {
   if (spec.kind == "music-transformer") return MusicTransformerImpl(spec.transformer).macs_per_token(sequence_length);
+  if (spec.kind == "chorale-infill") return ChoraleInfillImpl(spec.transformer).macs_per_token(sequence_length / 4);
   if (spec.kind == "music-lstm") return MusicLstmImpl(spec.lstm).macs_per_token();
   return 0.0;
 }

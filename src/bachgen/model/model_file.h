@@ -37,7 +37,8 @@ double forward_macs_per_token(const ModelSpec& spec, int64_t sequence_length);
 ModelSpec preset(const std::string& name, const std::string& vocab);
 std::vector<std::string> preset_names();
 
-// Writes atomically (temp file, then rename).
+// Writes atomically (temp file, then rename). A model whose weights are bfloat16 is stored so
+// (half the bytes, with the mark "bachgen_weights" = "bf16"); load_model gives fp32 back.
 void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImpl& model);
 
 struct LoadedModel {

@@ -20,6 +20,7 @@ TransformerBlockImpl::TransformerBlockImpl(const TransformerConfig& c) {
   a.max_relative = c.max_relative;
   a.relative = c.relative;
   a.dropout = c.dropout;
+  a.causal = c.causal;
   norm1_ = register_module("norm1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));
   attention = register_module("attention", RelativeSelfAttention(a));
   norm2_ = register_module("norm2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.d_model})));

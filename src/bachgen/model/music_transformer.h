@@ -23,6 +23,7 @@ struct TransformerConfig {
   int64_t voice_period = 0;       // > 0: add a learned embedding of voice = (position - 1) mod P
   bool tie_embeddings = true;     // output projection shares the token embedding
   double dropout = 0.1;
+  bool causal = true;             // false: bidirectional attention (the conditioning model)
 };
 
 class TransformerBlockImpl : public torch::nn::Module {

@@ -52,6 +52,7 @@ RelativeSelfAttentionImpl::RelativeSelfAttentionImpl(const AttentionOptions& opt
   TORCH_CHECK(options.d_model % options.heads == 0, "d_model ", options.d_model,
               " is not a multiple of heads ", options.heads);
   TORCH_CHECK(options.max_relative >= 1, "max_relative must be at least 1");
+  TORCH_CHECK(options.causal || !options.relative, "relative attention is causal only (the skew covers distances <= 0)");
   head_dim_ = options.d_model / options.heads;
   qkv_ = register_module("qkv", torch::nn::Linear(options.d_model, 3 * options.d_model));
   out_ = register_module("out", torch::nn::Linear(options.d_model, options.d_model));
@@ -96,8 +97,10 @@ torch::Tensor RelativeSelfAttentionImpl::forward(const torch::Tensor& x) {
     // buffer per head. Entries above the diagonal are masked below.
     logits.add_(Skew::apply(torch::matmul(q, relative_table(t).transpose(0, 1))));  // in place
   }
-  const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
-  logits.masked_fill_(causal, -std::numeric_limits<float>::infinity());
+  if (options_.causal) {
+    const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
+    logits.masked_fill_(causal, -std::numeric_limits<float>::infinity());
+  }
   return attend(logits, v);
 }
 

@@ -14,6 +14,7 @@ struct AttentionOptions {
   int64_t max_relative = 512;  // learned distances 0 .. max_relative - 1; farther ones clip
   bool relative = true;        // false: plain scaled dot-product attention
   double dropout = 0.1;        // on the attention weights
+  bool causal = true;          // false: every position sees every other (needs relative = false)
 };
 
 // A Linear layer applied to x (..., in). When x holds one row (batch-1 decoding), it runs as a
@@ -25,7 +26,7 @@ class RelativeSelfAttentionImpl : public torch::nn::Module {
  public:
   explicit RelativeSelfAttentionImpl(const AttentionOptions& options);
 
-  // x (B, T, D) -> (B, T, D), causal.
+  // x (B, T, D) -> (B, T, D), causal unless options.causal is false.
   torch::Tensor forward(const torch::Tensor& x);
   // The textbook O(L^2 D) relative attention (gathers an L x L x head_dim tensor of
   // embeddings): the reference the tests compare forward() with.

@@ -1,7 +1,6 @@
 // FluidSynth rendering through its command-line program.
 #include "bachgen/render/audio.h"
 
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,14 +11,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "bachgen/io/files.h"
+
 namespace bachgen::render {
 
 namespace {
-
-bool is_file(const std::string& path) {
-  struct stat st {};
-  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
-}
 
 // Runs `argv` without a shell; returns its exit status and what it wrote to stdout/stderr.
 int run(const std::vector<std::string>& argv, std::string* output) {
@@ -52,16 +48,16 @@ int run(const std::vector<std::string>& argv, std::string* output) {
 
 std::string find_soundfont(const std::string& requested) {
   if (!requested.empty()) {
-    if (!is_file(requested)) throw std::runtime_error(requested + ": no such soundfont file");
+    if (!io::is_regular_file(requested)) throw std::runtime_error(requested + ": no such soundfont file");
     return requested;
   }
   if (const char* env = std::getenv("BACHGEN_SOUNDFONT"); env != nullptr && *env != '\0') {
-    if (!is_file(env)) throw std::runtime_error(std::string(env) + " (BACHGEN_SOUNDFONT): no such soundfont file");
+    if (!io::is_regular_file(env)) throw std::runtime_error(std::string(env) + " (BACHGEN_SOUNDFONT): no such soundfont file");
     return env;
   }
   for (const char* candidate : {"/usr/share/sounds/sf2/TimGM6mb.sf2", "/usr/share/sounds/sf2/default-GM.sf2",
                                 "/usr/share/sounds/sf2/FluidR3_GM.sf2"}) {
-    if (is_file(candidate)) return candidate;
+    if (io::is_regular_file(candidate)) return candidate;
   }
   throw std::runtime_error(
       "no General MIDI soundfont found (apt install timgm6mb-soundfont, or set BACHGEN_SOUNDFONT=FILE.sf2)");
@@ -69,7 +65,7 @@ std::string find_soundfont(const std::string& requested) {
 
 void render_audio(const std::string& midi_path, const std::string& out_path, const AudioOptions& o) {
   if (o.format != "wav" && o.format != "flac") throw std::runtime_error("audio format must be wav or flac, not " + o.format);
-  if (!is_file(midi_path)) throw std::runtime_error(midi_path + ": no such MIDI file");
+  if (!io::is_regular_file(midi_path)) throw std::runtime_error(midi_path + ": no such MIDI file");
   const std::string soundfont = find_soundfont(o.soundfont);
   const std::string temp = out_path + ".tmp-" + std::to_string(::getpid()) + "." + o.format;
   char gain[32];
@@ -82,7 +78,7 @@ void render_audio(const std::string& midi_path, const std::string& out_path, con
     std::remove(temp.c_str());
     throw std::runtime_error(out_path + ": fluidsynth is not installed (apt install fluidsynth; scripts/setup.sh does)");
   }
-  if (status != 0 || !is_file(temp)) {
+  if (status != 0 || !io::is_regular_file(temp)) {
     std::remove(temp.c_str());
     while (!output.empty() && (output.back() == '\n' || output.back() == '\r')) output.pop_back();
     throw std::runtime_error(out_path + ": fluidsynth failed (exit " + std::to_string(status) + ")" +

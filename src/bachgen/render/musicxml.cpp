@@ -4,7 +4,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cctype>
 #include <cstdio>
+#include <sstream>
+#include <stdexcept>
 #include <vector>
 
 #include "bachgen/io/files.h"
@@ -95,6 +98,50 @@ std::string KeyGuess::name() const {
   return std::string((fifths < 0 ? flat : sharp)[static_cast<size_t>(tonic)]) + (minor ? " minor" : " major");
 }
 
+KeyGuess parse_key(const std::string& text) {
+  std::string tonic, mode;
+  {
+    std::istringstream words(text);
+    words >> tonic >> mode;
+    std::string extra;
+    if (words >> extra) tonic.clear();  // three words: not a key
+  }
+  if (mode.empty() && tonic.size() > 1 && tonic.back() == 'm') {  // "F#m"
+    mode = "minor";
+    tonic.pop_back();
+  }
+  for (char& c : mode) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const std::array<int, 7> letter_pc{9, 11, 0, 2, 4, 5, 7};  // A B C D E F G
+  const char letter = tonic.empty() ? '?' : static_cast<char>(std::toupper(static_cast<unsigned char>(tonic[0])));
+  if (letter < 'A' || letter > 'G') {
+    throw std::invalid_argument("'" + text + "' is not a key: write a tonic and a mode, e.g. \"D minor\" or \"Eb major\"");
+  }
+  int pc = letter_pc[static_cast<size_t>(letter - 'A')];
+  for (size_t i = 1; i < tonic.size(); ++i) {
+    if (tonic[i] == '#') {
+      ++pc;
+    } else if (tonic[i] == 'b') {
+      --pc;
+    } else {
+      throw std::invalid_argument("'" + text + "' is not a key: '" + tonic + "' is not a tonic (A-G with # or b)");
+    }
+  }
+  KeyGuess key;
+  key.tonic = ((pc % 12) + 12) % 12;
+  if (mode == "minor" || mode == "min" || mode == "m") {
+    key.minor = true;
+  } else if (mode == "major" || mode == "maj" || mode.empty()) {
+    key.minor = false;
+  } else {
+    throw std::invalid_argument("'" + text + "' is not a key: the mode must be major or minor");
+  }
+  static const std::array<int, 12> major_fifths{0, -5, 2, -3, 4, -1, 6, 1, -4, 3, -2, 5};
+  key.fifths = major_fifths[static_cast<size_t>(key.minor ? (key.tonic + 3) % 12 : key.tonic)];
+  if (tonic.find('b', 1) != std::string::npos && key.fifths > 0) key.fifths -= 12;  // Gb rather than F#
+  if (tonic.find('#', 1) != std::string::npos && key.fifths < 0) key.fifths += 12;
+  return key;
+}
+
 KeyGuess guess_key(const ChoraleGrid& grid) {
   std::array<double, 12> histogram{};
   for (const GridStep& step : grid.pitches) {
@@ -134,8 +181,13 @@ std::string to_musicxml(const ChoraleGrid& grid, const MusicXmlOptions& o) {
   x += "  <identification><encoding><software>bachgen</software></encoding></identification>\n";
   x += "  <part-list>\n";
   for (int v = 0; v < kVoices; ++v) {
-    x += "    <score-part id=\"P" + std::to_string(v + 1) + "\"><part-name>" + names[static_cast<size_t>(v)] +
-         "</part-name></score-part>\n";
+    // An instrument per part (choir aahs on its own channel, as in our MIDI files): without
+    // one, MuseScore 3 reports "no instrument found" for every part after the first.
+    const std::string id = "P" + std::to_string(v + 1);
+    x += "    <score-part id=\"" + id + "\"><part-name>" + names[static_cast<size_t>(v)] + "</part-name>"
+         "<score-instrument id=\"" + id + "-I1\"><instrument-name>Choir Aahs</instrument-name></score-instrument>"
+         "<midi-instrument id=\"" + id + "-I1\"><midi-channel>" + std::to_string(v + 1) +
+         "</midi-channel><midi-program>53</midi-program></midi-instrument></score-part>\n";
   }
   x += "  </part-list>\n";
   for (int v = 0; v < kVoices; ++v) {
@@ -163,8 +215,8 @@ std::string to_musicxml(const ChoraleGrid& grid, const MusicXmlOptions& o) {
       x += "    <measure number=\"" + std::to_string(m + 1) + "\">\n";
       if (m == 0) {
         x += "      <attributes><divisions>4</divisions><key><fifths>" + std::to_string(key.fifths) + "</fifths><mode>" +
-             (key.minor ? "minor" : "major") + "</mode></key><time><beats>" + std::to_string(bar / 4) +
-             "</beats><beat-type>4</beat-type></time>";
+             (key.minor ? "minor" : "major") + "</mode></key><time><beats>" + std::to_string(bar % 4 == 0 ? bar / 4 : bar / 2) +
+             "</beats><beat-type>" + (bar % 4 == 0 ? "4" : "8") + "</beat-type></time>";
         if (v == 3) {
           x += "<clef><sign>F</sign><line>4</line></clef>";
         } else if (v == 2) {

@@ -23,10 +23,14 @@ struct KeyGuess {
 // duration-weighted pitch-class histogram of the grid (C major for an empty grid).
 KeyGuess guess_key(const ChoraleGrid& grid);
 
+// "D minor", "Eb major", "F#m", "C" (major when no mode is given). Throws
+// std::invalid_argument for anything else.
+KeyGuess parse_key(const std::string& text);
+
 struct MusicXmlOptions {
   std::string title = "bachgen chorale";
   int tempo_bpm = 80;       // quarter notes per minute, written as a metronome mark
-  int steps_per_bar = 16;   // 4/4
+  int steps_per_bar = 16;   // 4/4; a multiple of 4 is written N/4, else N/8
 };
 
 // The document. Steps after the last whole bar are padded with rests to a full bar.

@@ -1,12 +1,12 @@
 // Version strings and resource lookup.
 #include "bachgen/runtime/build_info.h"
 
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
 #include <vector>
 
+#include "bachgen/io/files.h"
 #include "bachgen_commit.h"
 
 #ifndef BACHGEN_VERSION
@@ -18,12 +18,7 @@
 
 namespace bachgen::runtime {
 
-namespace {
-bool is_directory(const std::string& path) {
-  struct stat st {};
-  return !path.empty() && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
-}
-}  // namespace
+using io::is_directory;
 
 const char* version() { return BACHGEN_VERSION; }
 const char* commit() { return kBachgenCommit; }

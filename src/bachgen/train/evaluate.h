@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace bachgen::model {
@@ -21,6 +22,7 @@ struct EvalSettings {
   std::string split = "test";  // train | valid | test
   int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
   bool json = false;
+  bool mean_field = false;    // conditioning models: the one-pass score only (fast)
 };
 
 struct EvalResult {
@@ -31,7 +33,30 @@ struct EvalResult {
   double nll_per_step = 0;   // chorale vocabularies: 4 x nll_per_token; 0 otherwise
   double accuracy = 0;       // argmax prediction equals the token
   double perplexity = 0;
+  // Conditioning models (chorale-infill) score Bach's alto, tenor and bass given his soprano:
+  // `tokens` counts those variables and nll_per_token is the chained NLL (below), or the
+  // mean-field one with EvalSettings::mean_field.
+  bool harmonization = false;
+  double nll_mean_field = 0;  // per variable: every A, T, B predicted at once from the soprano
+  double nll_chained = 0;     // per variable: in the sampler's order (below)
 };
+
+// The conditioning model's score over a satb16 shard (docs/model.md#evaluation). Mean field:
+// one pass per piece with every A, T, B hidden; p(ATB | S) = product of the marginals.
+// Chained (when `chained`): the factorization harmonize samples from (generate/infill.h): the
+// A, T, B variables of piece p in the order infill_schedule draws with Rng(1 + p), one chunk
+// per step; p(ATB | S) = product over chunks of the product over its variables of
+// p(x | S, the chunks before), one pass per chunk. Both are proper distributions over ATB;
+// the chained one is the distribution `bachgen harmonize` draws from (temperature 1, no top-k
+// or top-p, voice-leading rules off). Leaves the model in eval mode.
+EvalResult evaluate_harmonization(model::SequenceModelImpl& model, const data::TokenShard& shard, bool chained);
+
+// The conditioning model's validation in training: its own objective (hidden-variable
+// cross-entropy, data/infill_dataset.h) on windows of the shard with a fixed seed and no
+// augmentation, 4 windows' worth of the shard's tokens (at least 64), in batches; the mean
+// NLL per hidden variable. Cheap, and it scores the conditionals the sampler uses.
+double infill_validation_loss(model::SequenceModelImpl& model, std::shared_ptr<const data::TokenShard> shard,
+                              int64_t length, int64_t batch);
 
 EvalResult evaluate(const EvalSettings& settings);
 

@@ -8,9 +8,11 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "bachgen/data/infill_dataset.h"
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/io/files.h"
 #include "bachgen/io/progress.h"
@@ -231,7 +233,8 @@ TrainResult train_model(const TrainSettings& s) {
   const runtime::Precision precision =
       runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu(), cuda);
   const auto train_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/train.tokens"));
-  const data::TokenShard valid_shard = data::read_shard(s.data + "/valid.tokens");
+  const auto valid_shared = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/valid.tokens"));
+  const data::TokenShard& valid_shard = *valid_shared;
   model::ModelSpec spec = model::preset(s.preset, data::vocab_name(train_shard->vocab));
   if (s.dropout >= 0) {
     spec.transformer.dropout = s.dropout;
@@ -268,16 +271,25 @@ TrainResult train_model(const TrainSettings& s) {
   wo.length = s.length;
   wo.seed = s.seed;
   wo.augment = s.augment && !s.overfit_one_batch;
-  data::WindowDataset dataset(train_shard, wo);
+  // The language models predict the next token of windows; the conditioning model predicts
+  // hidden variables of windows of whole steps (data/infill_dataset.h).
+  const bool infill = spec.kind == "chorale-infill";
+  std::optional<data::WindowDataset> dataset;
+  std::optional<data::InfillDataset> infill_dataset;
+  if (infill) {
+    infill_dataset.emplace(train_shard, wo);
+  } else {
+    dataset.emplace(train_shard, wo);
+  }
   // Micro-batch k of the run (k = step * accumulate + a) holds windows k * batch + r.
   const int64_t accumulate = s.accumulate, batch = s.batch;
   const bool overfit = s.overfit_one_batch;
   data::Prefetcher<data::TokenBatch> loader(
-      [&dataset, accumulate, batch, overfit](int64_t k) {
+      [&dataset, &infill_dataset, accumulate, batch, overfit](int64_t k) {
         const int64_t micro = overfit ? k % accumulate : k;
         std::vector<size_t> indices(static_cast<size_t>(batch));
         for (int64_t r = 0; r < batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + r);
-        return dataset.get_batch(indices);
+        return infill_dataset ? infill_dataset->get_batch(indices) : dataset->get_batch(indices);
       },
       st.step * s.accumulate, s.workers, /*depth=*/2 * s.accumulate + 2);
   TensorBoardWriter board(s.out + "/tensorboard");
@@ -300,7 +312,9 @@ TrainResult train_model(const TrainSettings& s) {
   };
   bool validated_last = false;
   const auto validate_now = [&] {
-    const double nll = evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;  // as `bachgen eval`
+    // As `bachgen eval` (the conditioning model: its own objective on fixed valid windows).
+    const double nll = infill ? infill_validation_loss(*m, valid_shared, s.length, s.batch)
+                              : evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;
     m->train();
     append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
     board.add_scalar("valid/nll", nll, st.step);

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Reproduces the quality figures of docs/results.md#harmonization-and-composition: the bundled
+# conditioning model's NLL of Bach's alto, tenor and bass given his soprano on the JSB test
+# split; harmonizations of all 77 JSB test sopranos (voice-leading rules strict and off); free
+# compositions by the bundled chorale model (strict and off); `analyze` of each set beside
+# Bach. Needs a built tree (scripts/setup.sh). Writes out/quality/. About 15 minutes on 2 cores.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+bachgen="$root/build/bin/bachgen"
+out="$root/out/quality"
+jsb="$root/data/jsb-chorales/Jsb16thSeparated.json"
+pieces="${QUALITY_PIECES:-77}"
+rm -rf "$out"
+mkdir -p "$out"/harmonized-strict "$out"/harmonized-off "$out"/composed-strict "$out"/composed-off
+"$bachgen" --version | sed -n '1,3p'
+
+[ -d "$root/out/data/jsb-satb16" ] || "$bachgen" prepare --source jsb "$jsb" --vocab satb16 --out "$root/out/data/jsb-satb16"
+echo "== NLL of Bach's ATB given his soprano (JSB test split) =="
+"$bachgen" eval --model "$root/models/jsb-infill.pt" --data "$root/out/data/jsb-satb16" --split test | tee "$out/nll.txt"
+
+echo "== Harmonizing the $pieces JSB test sopranos =="
+for rules in strict off; do
+  start=$(date +%s.%N)
+  for ((i = 0; i < pieces; i++)); do
+    "$bachgen" infill --input "test:$i" --bars all --voices ATB --seed "$((i + 1))" --voice-leading "$rules" \
+      --audio none --out "$out/harmonized-$rules/test-$i" > /dev/null
+  done
+  echo "voice leading $rules: $pieces harmonizations in $(echo "$(date +%s.%N) - $start" | bc) s"
+done
+
+echo "== 20 free compositions (16 bars, one batch) =="
+for rules in strict off; do
+  "$bachgen" generate --bars 16 --count 20 --seed 1 --voice-leading "$rules" --audio none --out "$out/composed-$rules/chorale" | head -1
+done
+
+echo "== Style statistics (analyze) =="
+for set in harmonized-strict harmonized-off composed-strict composed-off; do
+  "$bachgen" analyze --json "$out/$set"/*.mid > "$out/$set.json"
+  /usr/bin/python3 - "$out/$set.json" "$set" <<'PY'
+import json, sys
+cols = json.load(open(sys.argv[1]))
+total = [c for c in cols if c["name"] == "all files"][0]
+bach = [c for c in cols if c["name"].startswith("Bach")]
+def row(name, c):
+    print(f'| {name} | {c["parallel_fifths_per_100_moves"]:.2f} | {c["parallel_octaves_per_100_moves"]:.2f} | {c["crossings_per_100_sonorities"]:.2f} | '
+          f'{c["out_of_range_per_100_notes"]:.2f} | {c["wide_spacing_per_100_sonorities"]:.2f} | {c["pitch_class_entropy_bits"]:.2f} |')
+row(sys.argv[2], total)
+if bach and sys.argv[2] == "harmonized-strict":
+    row("Bach (JSB test)", bach[0])
+PY
+done

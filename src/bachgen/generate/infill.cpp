@@ -1,0 +1,186 @@
+// Orderless ancestral sampling with the conditioning model.
+#include "bachgen/generate/infill.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <stdexcept>
+
+#include "bachgen/model/sequence_model.h"
+#include "bachgen/music/voice_leading.h"
+#include "bachgen/tokenize/satb16.h"
+
+namespace bachgen::generate {
+
+namespace {
+
+using music::kSilent;
+using music::kVoices;
+using tokenize::ChoraleTokens;
+using tokenize::Satb16Vocab;
+
+int32_t token_of(int8_t pitch) {
+  return pitch == kSilent ? ChoraleTokens::kRest : Satb16Vocab::pitch_token(pitch);
+}
+
+int8_t pitch_of(int32_t token) {
+  return token == ChoraleTokens::kRest ? kSilent : static_cast<int8_t>(token - ChoraleTokens::kFirstPitch + ChoraleTokens::kLowestPitch);
+}
+
+}  // namespace
+
+bool breaks_rules_between(const std::vector<music::GridStep>& known, size_t t, int v, int pitch) {
+  const music::GridStep& now = known[t];
+  // Crossing: above the voice over it, or below the voice under it.
+  for (int u = v - 1; u >= 0; --u) {
+    if (now[u] != kSilent) {
+      if (pitch > now[u]) return true;
+      break;
+    }
+  }
+  for (int u = v + 1; u < kVoices; ++u) {
+    if (now[u] != kSilent) {
+      if (pitch < now[u]) return true;
+      break;
+    }
+  }
+  // Motion into t (from t - 1) and out of t (to t + 1).
+  for (int side = 0; side < 2; ++side) {
+    if ((side == 0 && t == 0) || (side == 1 && t + 1 >= known.size())) continue;
+    const music::GridStep& other = known[side == 0 ? t - 1 : t + 1];
+    const int own = other[v];
+    if (own == kSilent) continue;
+    if (std::abs(own - pitch) > 12) return true;
+    for (int u = 0; u < kVoices; ++u) {
+      if (u == v || now[u] == kSilent || other[u] == kSilent) continue;
+      const int upper = std::min(u, v), lower = std::max(u, v);
+      const int p_from = side == 0 ? (upper == v ? own : other[u]) : (upper == v ? pitch : now[u]);
+      const int p_to = side == 0 ? (upper == v ? pitch : now[u]) : (upper == v ? own : other[u]);
+      const int q_from = side == 0 ? (lower == v ? own : other[u]) : (lower == v ? pitch : now[u]);
+      const int q_to = side == 0 ? (lower == v ? pitch : now[u]) : (lower == v ? own : other[u]);
+      if (music::parallel_kind(p_from, p_to, q_from, q_to) != 0) return true;
+    }
+  }
+  return false;
+}
+
+std::vector<std::vector<size_t>> infill_schedule(std::vector<size_t> order, int64_t passes, Rng& rng) {
+  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.next() % i)]);
+  const int64_t n = static_cast<int64_t>(order.size());
+  std::vector<std::vector<size_t>> chunks;
+  if (n == 0) return chunks;
+  passes = std::clamp<int64_t>(passes, 1, n);
+  size_t next = 0;
+  for (int64_t pass = 0; pass < passes; ++pass) {
+    const size_t take = static_cast<size_t>((n - static_cast<int64_t>(next) + (passes - pass) - 1) / (passes - pass));
+    chunks.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(next), order.begin() + static_cast<std::ptrdiff_t>(next + take));
+    next += take;
+  }
+  return chunks;
+}
+
+music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
+                               const std::vector<std::array<bool, kVoices>>& regenerate,
+                               const InfillOptions& options, InfillStats* stats) {
+  if (model.kind() != "chorale-infill") {
+    throw std::invalid_argument("harmonize and infill need a conditioning model (kind chorale-infill), not a " + model.kind() +
+                                " (bachgen train --preset jsb-infill makes one)");
+  }
+  if (regenerate.size() != grid.steps()) throw std::invalid_argument("infill: the regenerate mask must have one row per step");
+  const auto start = std::chrono::steady_clock::now();
+  const size_t steps = grid.steps();
+  std::vector<music::GridStep> known = grid.pitches;  // kSilent also where hidden (for the rules)
+  std::vector<int32_t> tokens(4 * steps);
+  std::vector<size_t> order;  // hidden variables, as token indices
+  for (size_t t = 0; t < steps; ++t) {
+    for (int v = 0; v < kVoices; ++v) {
+      const size_t i = 4 * t + static_cast<size_t>(v);
+      if (regenerate[t][static_cast<size_t>(v)]) {
+        order.push_back(i);
+        tokens[i] = ChoraleTokens::kPad;
+        known[t][static_cast<size_t>(v)] = kSilent;
+      } else {
+        const int8_t p = grid.pitches[t][static_cast<size_t>(v)];
+        if (p != kSilent && (p < ChoraleTokens::kLowestPitch || p > ChoraleTokens::kHighestPitch)) {
+          throw std::invalid_argument("step " + std::to_string(t) + " voice " + std::to_string(v) + ": pitch " + std::to_string(p) +
+                                      " is outside the model's 36-81");
+        }
+        tokens[i] = token_of(p);
+      }
+    }
+  }
+  Rng rng(options.seed);
+  const int64_t n = static_cast<int64_t>(order.size());
+  const std::vector<std::vector<size_t>> chunks =
+      infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
+  InfillStats st;
+  st.variables = n;
+  torch::NoGradGuard no_grad;
+  model.eval();
+  const int64_t vocab = model.vocab_size();
+  std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
+  const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
+  for (const std::vector<size_t>& chunk : chunks) {
+    const torch::Tensor input = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kInt64).view({1, -1});
+    const torch::Tensor logits = model.forward(input, offset).to(torch::kFloat32).contiguous();  // (1, 4S, V)
+    ++st.passes;
+    const float* data = logits.data_ptr<float>();
+    for (const size_t i : chunk) {
+      const size_t t = i / 4;
+      const int v = static_cast<int>(i % 4);
+      std::fill(range_mask.begin(), range_mask.end(), 0);
+      range_mask[static_cast<size_t>(ChoraleTokens::kRest)] = 1;
+      for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
+        range_mask[static_cast<size_t>(Satb16Vocab::pitch_token(p))] = 1;
+      }
+      const uint8_t* allowed = range_mask.data();
+      if (options.voice_leading) {
+        rule_mask = range_mask;
+        bool any = false;
+        for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
+          const size_t tok = static_cast<size_t>(Satb16Vocab::pitch_token(p));
+          if (breaks_rules_between(known, t, v, p)) rule_mask[tok] = 0;
+          any = any || rule_mask[tok];
+        }
+        if (any) {
+          allowed = rule_mask.data();
+        } else {
+          ++st.fallbacks;
+        }
+      }
+      const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
+      tokens[i] = token;
+      known[t][static_cast<size_t>(v)] = pitch_of(token);
+    }
+  }
+  music::ChoraleGrid out = grid;
+  for (size_t t = 0; t < steps; ++t) {
+    for (int v = 0; v < kVoices; ++v) {
+      if (!regenerate[t][static_cast<size_t>(v)]) continue;
+      const int8_t p = pitch_of(tokens[4 * t + static_cast<size_t>(v)]);
+      out.pitches[t][static_cast<size_t>(v)] = p;
+    }
+  }
+  if (out.knows_onsets()) {
+    for (size_t t = 0; t < steps; ++t) {
+      for (int v = 0; v < kVoices; ++v) {
+        // Drawn notes start where the pitch changes; a kept note after a drawn one starts
+        // there too (its flag may have said "held" from a pitch that is gone).
+        const int8_t p = out.pitches[t][static_cast<size_t>(v)];
+        const bool changed = p != kSilent && (t == 0 || out.pitches[t - 1][static_cast<size_t>(v)] != p);
+        if (regenerate[t][static_cast<size_t>(v)]) {
+          out.onsets[t][static_cast<size_t>(v)] = changed;
+        } else if (changed) {
+          out.onsets[t][static_cast<size_t>(v)] = true;
+        }
+      }
+    }
+  }
+  st.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stats) *stats = st;
+  return out;
+}
+
+}  // namespace bachgen::generate

@@ -1,0 +1,60 @@
+// Infilling with the conditioning model (model/chorale_infill.h): the chosen variables (voice,
+// 16th step) of a chorale grid are drawn again, everything else is kept exactly. Harmonizing a
+// melody is the case "every step, voices A T B". Torch-free header; docs/generation.md#infill.
+//
+// The sampler is ancestral over a random order (Coconet's orderless NADE): the hidden
+// variables are shuffled with the seed and drawn in `passes` rounds; each round runs the model
+// once on the grid as it stands (drawn variables known, the rest hidden) and draws the next
+// share of the order from their conditionals. One variable per round is exact sampling from
+// the model for that order; fewer rounds are faster and draw far-apart variables together.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "bachgen/generate/sampler.h"
+#include "bachgen/music/chorale_grid.h"
+
+namespace bachgen::model {
+class SequenceModelImpl;
+}
+
+namespace bachgen::generate {
+
+struct InfillOptions {
+  SamplingOptions sampling;
+  uint64_t seed = 1;
+  int64_t passes = 0;          // model runs; 0 = one per grid step (at most one per variable)
+  bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
+  int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
+};
+
+struct InfillStats {
+  int64_t variables = 0;   // drawn
+  int64_t passes = 0;      // model runs
+  int64_t fallbacks = 0;   // variables where every pitch broke a rule: drawn from the range mask
+  double seconds = 0;
+};
+
+// Which variables to draw: regenerate[t][v]. Kept variables (and their onset flags, when the
+// grid has them) are copied unchanged; a drawn pitch starts a note where it differs from the
+// step before. Pitches are drawn within music::kVoiceLowest..kVoiceHighest of their voice, or a
+// rest. Throws std::invalid_argument when the sizes differ or the model is not a conditioning model.
+music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
+                               const std::vector<std::array<bool, music::kVoices>>& regenerate,
+                               const InfillOptions& options, InfillStats* stats = nullptr);
+
+// The order the sampler draws in: `variables` shuffled with `rng` (Fisher-Yates from the end),
+// cut into `passes` chunks, chunk k holding ceil(left / passes left) of what is left. passes
+// is clamped to 1 .. variables.size(); no variables give no chunks. infill_grid draws chunk k
+// in pass k; evaluate_harmonization scores Bach's voices in the same factorization.
+std::vector<std::vector<size_t>> infill_schedule(std::vector<size_t> variables, int64_t passes, Rng& rng);
+
+// With voice leading on: whether `pitch` for voice v at step t breaks a rule against the
+// variables of `known` (kSilent where unknown or silent): crossing a neighbouring voice at
+// step t, a parallel fifth or octave with any voice between t-1 and t or t and t+1, or a leap
+// of more than an octave from the voice's own pitch at t-1 or t+1.
+bool breaks_rules_between(const std::vector<music::GridStep>& known, size_t t, int v, int pitch);
+
+}  // namespace bachgen::generate

@@ -1,0 +1,57 @@
+// Melodies to harmonize: one line on the 16th grid, read from a note text (`--notes`), a MIDI
+// file (its highest sounding notes) or a MusicXML file (its first part, the top note of each
+// chord; read with pugixml). Torch-free; docs/generation.md#melody-input gives the formats.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "bachgen/music/chorale_grid.h"
+
+namespace bachgen::music {
+
+struct Melody {
+  std::vector<int8_t> pitches;  // one per 16th step; kSilent for a rest
+  std::vector<bool> onsets;     // a note starts here (repeated notes stay separate)
+  int steps_per_bar = 16;       // from the time signature (4/4 unless one is given)
+  int pickup_steps = 0;         // steps before the first bar line (an anacrusis); 0 = none
+  double tempo_bpm = 0;         // quarter notes per minute, when the source gives one
+  size_t steps() const { return pitches.size(); }
+};
+
+// The note text: whitespace-separated items, e.g. "3/4 G4:1 | C5:1.5 D5:0.5 E5:1 | r:1 ...".
+//   NOTE[:DUR]  a pitch name A-G, accidentals # or b (any number), an octave (C4 = MIDI 60),
+//               then an optional duration in quarter notes: 1, 0.5, 1.5, 3/2, 0.25 ... (a
+//               multiple of a 16th); without one, the previous item's duration (first: 1).
+//               A trailing ~ ties the note to the next one, which must have the same pitch.
+//   r[:DUR]     a rest (R too).
+//   |           a bar line: checked against the meter; the first bar may be shorter (a pickup).
+//   N/D         first item only: the time signature (D 2, 4, 8 or 16); 4/4 when absent.
+// Throws std::invalid_argument "item K ('TEXT'): PROBLEM".
+Melody parse_melody_text(const std::string& text);
+
+// The highest sounding note at each 16th step of every track (a melody track alone reads as
+// itself). Onsets must lie on the 16th grid. Time signature, pickup (none) and tempo from the
+// file. Throws std::runtime_error "PATH: PROBLEM".
+Melody read_melody_midi(const std::string& path);
+
+// score-partwise MusicXML: the first part, voice 1 (the first voice met), the top note of each
+// chord; ties, rests, <backup>/<forward> across voices, time signatures and an implicit first
+// measure (a pickup). Throws std::runtime_error "PATH: measure N: PROBLEM".
+Melody read_melody_musicxml(const std::string& path);
+// The same over a document in memory (`name` for messages); what the fuzz target drives.
+Melody parse_melody_musicxml(const std::string& document, const std::string& name);
+
+// By extension: .mid/.midi, .musicxml/.xml; anything else is refused.
+Melody read_melody(const std::string& path);
+
+// Whether a melody can be a soprano to harmonize: at least one note, every note inside
+// lowest..highest, at most max_steps steps. Throws std::invalid_argument "WHERE: PROBLEM"
+// naming the first bad note by bar and beat.
+void check_soprano(const Melody& melody, const std::string& where, int lowest, int highest, size_t max_steps);
+
+// "bar 3 beat 2" (+ "and a 16th" ...) of a step, counting the pickup as bar 0.
+std::string describe_step(const Melody& melody, size_t step);
+
+}  // namespace bachgen::music

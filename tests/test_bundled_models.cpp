@@ -1,0 +1,115 @@
+// The models shipped in models/: each loads by name, the chorale models score Bach's JSB test
+// split as their model card (models/card.json, models/README.md) says within 0.005 nats, the
+// performance model continues a MIDI file, and the demo's two commands, run with the bundled
+// models, write MIDI our reader reads, well-formed MusicXML and audio with sound in it.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <pugixml.hpp>
+#include <sstream>
+
+#include "bachgen/data/jsb.h"
+#include "bachgen/data/token_input.h"
+#include "bachgen/data/token_shard.h"
+#include "bachgen/generate/chorale_output.h"
+#include "bachgen/io/files.h"
+#include "bachgen/midi/midi_reader.h"
+#include "bachgen/model/model_file.h"
+#include "bachgen/music/score.h"
+#include "bachgen/train/evaluate.h"
+#include "cli_run.h"
+#include "corpus.h"
+
+namespace bachgen {
+namespace {
+
+nlohmann::json card() {
+  std::ifstream in(std::string(BACHGEN_SOURCE_DIR) + "/models/card.json");
+  return nlohmann::json::parse(in);
+}
+
+std::string readme() { return testing::slurp(std::string(BACHGEN_SOURCE_DIR) + "/models/README.md"); }
+
+std::string fixed4(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4f", v);
+  return text;
+}
+
+data::TokenShard jsb_test_shard(const std::string& dir) {
+  const data::JsbCorpus jsb = data::load_jsb(dir + "/Jsb16thSeparated.json");
+  data::TokenShard shard;
+  shard.vocab = data::VocabId::kSatb16;
+  for (const music::ChoraleGrid& g : jsb.test) shard.add_piece(data::encode_grid(g, data::VocabId::kSatb16));
+  return shard;
+}
+
+TEST(BundledModels, TheChoraleModelScoresAsItsCardSays) {
+  BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
+  const nlohmann::json c = card().at("jsb-default");
+  const model::LoadedModel m = model::load_model(generate::resolve_model("", "jsb-default"), "satb16");
+  EXPECT_EQ(m.spec.kind, c.at("kind").get<std::string>());
+  const train::EvalResult r = train::evaluate_shard(*m.model, jsb_test_shard(dir), 4096);
+  EXPECT_NEAR(r.nll_per_token, c.at("test_nll_per_token").get<double>(), 0.005);
+  EXPECT_NE(readme().find(fixed4(c.at("test_nll_per_token").get<double>())), std::string::npos) << "the card's table";
+}
+
+TEST(BundledModels, TheHarmonizerScoresAsItsCardSays) {
+  BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
+  const nlohmann::json c = card().at("jsb-infill");
+  const model::LoadedModel m = model::load_model(generate::resolve_model("jsb-infill", "jsb-default"), "satb16");
+  EXPECT_EQ(m.spec.kind, "chorale-infill");
+  // The one-pass score (the chained one takes minutes; the card reports both).
+  const train::EvalResult r = train::evaluate_harmonization(*m.model, jsb_test_shard(dir), false);
+  EXPECT_NEAR(r.nll_mean_field, c.at("test_nll_mean_field").get<double>(), 0.005);
+  EXPECT_NE(readme().find(fixed4(c.at("test_nll_mean_field").get<double>())), std::string::npos) << "the card's table";
+}
+
+TEST(BundledModels, ThePerformanceModelContinuesAMidiFile) {
+  BACHGEN_REQUIRE_DATA(dir, "bach-chorales-midi/satb");
+  const std::string out = testing::test_file("continued");
+  const testing::CliResult r = testing::run_command(
+      BACHGEN_CLI, "generate --model performance --primer '" + dir + "/000206b_.mid' --steps 64 --audio none --out '" + out + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const music::Score score = music::score_from_midi(midi::read_midi_file(out + ".mid"));
+  EXPECT_GT(score.notes.size(), 10u);
+  // All three load by name; a wrong name lists them.
+  const testing::CliResult bad = testing::run_command(BACHGEN_CLI, "generate --model no-such-model --out '" + out + "'");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_NE(bad.err.find("bundled: jsb-default, jsb-infill, performance"), std::string::npos) << bad.err;
+}
+
+void expect_files_parse(const std::string& name) {
+  const music::Score score = music::score_from_midi(midi::read_midi_file(name + ".mid"));
+  EXPECT_EQ(score.voices(), 4) << name;
+  EXPECT_GT(score.notes.size(), 20u) << name;
+  pugi::xml_document doc;
+  const pugi::xml_parse_result parsed = doc.load_file((name + ".musicxml").c_str());
+  EXPECT_TRUE(parsed) << name << ": " << parsed.description();
+  EXPECT_EQ(std::distance(doc.child("score-partwise").children("part").begin(), doc.child("score-partwise").children("part").end()), 4);
+  const std::vector<uint8_t> wav = io::read_file_bytes(name + ".wav", 1 << 28);
+  ASSERT_GT(wav.size(), 44100u * 4);
+  EXPECT_EQ(std::memcmp(wav.data(), "RIFF", 4), 0);
+  int peak = 0;
+  for (size_t i = 44; i + 1 < wav.size(); i += 2) {
+    peak = std::max(peak, std::abs(static_cast<int>(static_cast<int16_t>(wav[i] | wav[i + 1] << 8))));
+  }
+  EXPECT_GT(peak, 1000) << name << ": silent audio";
+}
+
+// The demo's commands (scripts/demo.sh), shorter: a chorale and a harmonized hymn tune.
+TEST(BundledModels, TheDemoWritesMusicThatParsesAndSounds) {
+  const std::string chorale = testing::test_file("chorale"), hymn = testing::test_file("hymn");
+  const testing::CliResult a = testing::run_command(BACHGEN_CLI, "generate --bars 4 --key 'D minor' --seed 7 --out '" + chorale + "'");
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  expect_files_parse(chorale);
+  const testing::CliResult b = testing::run_command(
+      BACHGEN_CLI, "harmonize --notes 'G4:2 G4:1 F#4:1 | E4:1 D4:1 G4:1 A4:1 | B4:4 |' --seed 3 --out '" + hymn + "'");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  expect_files_parse(hymn);
+}
+
+}  // namespace
+}  // namespace bachgen

@@ -1,0 +1,79 @@
+// The MusicXML we write opens in MuseScore 3: Debian's musescore3 converts it to PDF without an
+// import error, for Bach's chorales and for a 3/4 result with a pickup (scripts/setup.sh
+// installs musescore3; the test skips, saying so, where it is absent).
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "bachgen/data/jsb.h"
+#include "bachgen/generate/chorale_output.h"
+#include "bachgen/io/files.h"
+#include "bachgen/render/musicxml.h"
+#include "corpus.h"
+
+namespace bachgen::render {
+namespace {
+
+constexpr const char* kMuseScore = "/usr/bin/mscore3";
+
+std::string tmp(const std::string& name) { return std::string(BACHGEN_TEST_TMP) + "/musescore_" + name; }
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// Converts `xml` to PDF; returns MuseScore's exit status and what it printed.
+int to_pdf(const std::string& xml, const std::string& pdf, std::string* log) {
+  std::remove(pdf.c_str());
+  const std::string out = pdf + ".log";
+  const std::string command = "QT_QPA_PLATFORM=offscreen timeout 300 '" + std::string(kMuseScore) + "' -o '" + pdf + "' '" +
+                              xml + "' >'" + out + "' 2>&1";
+  const int status = std::system(command.c_str());
+  *log = slurp(out);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void expect_clean_pdf(const std::string& xml, const std::string& pdf) {
+  std::string log;
+  ASSERT_EQ(to_pdf(xml, pdf, &log), 0) << log;
+  EXPECT_EQ(log.find("Error"), std::string::npos) << xml << ":\n" << log;
+  const std::string bytes = slurp(pdf);
+  ASSERT_GT(bytes.size(), 1000u) << pdf;
+  EXPECT_EQ(bytes.substr(0, 5), "%PDF-");
+}
+
+TEST(MuseScore, OpensBachsChoralesAsWeWriteThem) {
+  struct stat st {};
+  if (::stat(kMuseScore, &st) != 0) GTEST_SKIP() << kMuseScore << " is not installed (scripts/setup.sh installs musescore3)";
+  BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
+  const data::JsbCorpus jsb = data::load_jsb(dir + "/Jsb16thSeparated.json");
+  for (size_t i : {0u, 40u}) {
+    const std::string xml = tmp("jsb" + std::to_string(i) + ".musicxml");
+    write_musicxml(xml, jsb.test[i]);
+    expect_clean_pdf(xml, tmp("jsb" + std::to_string(i) + ".pdf"));
+  }
+}
+
+TEST(MuseScore, OpensAThreeFourResultWithAPickup) {
+  struct stat st {};
+  if (::stat(kMuseScore, &st) != 0) GTEST_SKIP() << kMuseScore << " is not installed (scripts/setup.sh installs musescore3)";
+  music::ChoraleGrid g;
+  for (int t = 0; t < 28; ++t) g.pitches.push_back({static_cast<int8_t>(72 + t / 4 % 3), 67, 64, 48});
+  generate::ChoraleOutputOptions o;
+  o.steps_per_bar = 12;
+  o.lead_rests = 8;
+  o.audio = "none";
+  const std::vector<std::string> files = generate::write_chorale(g, tmp("waltz"), o);
+  ASSERT_EQ(files.size(), 2u);
+  expect_clean_pdf(files[1], tmp("waltz.pdf"));
+}
+
+}  // namespace
+}  // namespace bachgen::render
