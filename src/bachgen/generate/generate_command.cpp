@@ -8,10 +8,12 @@
 #include <optional>
 #include <stdexcept>
 
+#include "bachgen/data/jsb.h"
 #include "bachgen/data/token_input.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/generate/chorale_output.h"
 #include "bachgen/generate/generator.h"
+#include "bachgen/io/files.h"
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/render/audio.h"
@@ -50,6 +52,34 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
   return tokens;
 }
 
+// --key without a primer: the first beat (4 steps) of a JSB training chorale in the requested
+// mode, chosen by the seed and transposed so that its key's tonic is the requested one. Empty
+// when the JSB data is not installed (the candidates and the transposition still apply).
+std::vector<int32_t> key_primer(const render::KeyGuess& key, uint64_t seed, data::VocabId vocab) {
+  const std::string path = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
+  if (!io::is_regular_file(path)) return {};
+  const data::JsbCorpus jsb = data::load_jsb(path);
+  std::vector<const music::ChoraleGrid*> in_mode;
+  for (const music::ChoraleGrid& g : jsb.train) {
+    if (g.steps() >= 4 && render::guess_key(g).minor == key.minor) in_mode.push_back(&g);
+  }
+  if (in_mode.empty()) return {};
+  music::ChoraleGrid chosen = *in_mode[static_cast<size_t>(seed % in_mode.size())];
+  chosen.pitches.resize(4);
+  if (chosen.knows_onsets()) chosen.onsets.resize(4);
+  const int tonic = render::guess_key(*in_mode[static_cast<size_t>(seed % in_mode.size())]).tonic;
+  int shift = ((key.tonic - tonic) % 12 + 12) % 12;
+  if (shift > 5) shift -= 12;  // the nearer way, -6 .. 5
+  for (music::GridStep& step : chosen.pitches) {
+    for (int8_t& p : step) {
+      if (p != music::kSilent) p = static_cast<int8_t>(std::clamp(p + shift, 36, 81));
+    }
+  }
+  std::vector<int32_t> tokens = data::encode_grid(chosen, vocab);
+  if (!tokens.empty() && tokens.back() == tokenize::ChoraleTokens::kEos) tokens.pop_back();
+  return tokens;
+}
+
 }  // namespace
 
 KeyChange transpose_into_key(music::ChoraleGrid& grid, const render::KeyGuess& target) {
@@ -58,18 +88,18 @@ KeyChange transpose_into_key(music::ChoraleGrid& grid, const render::KeyGuess& t
   change.from = found.name();
   change.mode_matches = found.minor == target.minor;
   // The tonic moves to the target's; of the octave choices, the one that keeps the most notes
-  // inside their voice's range (and all inside the vocabulary's 36-81) wins, nearer first.
+  // inside their voice's range wins, the smaller shift on a tie.
   const int base = ((target.tonic - found.tonic) % 12 + 12) % 12;
   int best = 0;
   int64_t best_inside = -1;
   for (int shift : {base, base - 12, base + 12, base - 24}) {
     int64_t inside = 0;
-    bool fits = true;
+    bool fits = true;  // MIDI's 0-127
     for (const music::GridStep& step : grid.pitches) {
       for (size_t v = 0; v < 4; ++v) {
         if (step[v] == music::kSilent) continue;
         const int p = step[v] + shift;
-        fits = fits && p >= 36 && p <= 81;
+        fits = fits && p >= 0 && p <= 127;
         inside += p >= music::kVoiceLowest[v] && p <= music::kVoiceHighest[v];
       }
     }
@@ -102,12 +132,12 @@ GenerateReport run_generate(const GenerateSettings& s) {
   const data::VocabId vocab = data::parse_vocab(loaded.spec.vocab);
   const bool chorale = vocab != data::VocabId::kPerformance388;
   if (!chorale && !s.key.empty()) throw std::runtime_error("--key applies to chorales, not to performance models");
-  const std::vector<int32_t> primer = read_primer(s, vocab);
+  std::vector<int32_t> primer = read_primer(s, vocab);
   std::shared_ptr<int64_t> fallbacks;
   GenerateOptions o;
   o.sampling = s.sampling;
   o.seed = s.seed;
-  // --key conditions on the mode by drawing four candidates per result and keeping those in
+  // --key conditions on the mode by drawing eight candidates per result and keeping those in
   // the requested mode first; the kept ones are then transposed to the requested tonic.
   std::optional<render::KeyGuess> key;
   if (!s.key.empty()) {
@@ -117,7 +147,11 @@ GenerateReport run_generate(const GenerateSettings& s) {
       throw std::runtime_error(std::string("--key: ") + e.what());
     }
   }
-  constexpr int kKeyCandidates = 4;
+  if (key && chorale && s.primer.empty()) {
+    const std::vector<int32_t> conditioned = key_primer(*key, s.seed, vocab);
+    if (!conditioned.empty()) primer = conditioned;
+  }
+  constexpr int kKeyCandidates = 8;
   o.count = key ? kKeyCandidates * s.count : s.count;
   o.use_cache = s.use_cache;
   o.eos = tokenize::ChoraleTokens::kEos;

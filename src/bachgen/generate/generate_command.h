@@ -47,7 +47,7 @@ GenerateReport run_generate(const GenerateSettings& settings);
 
 // --key: the grid's key is guessed (render/musicxml.h) and the grid transposed so that its
 // tonic becomes the target's, by the octave choice that keeps the most notes in their voices'
-// ranges. A major piece stays major: mode_matches says whether the modes agree.
+// ranges (the smaller shift on a tie). A major piece stays major: mode_matches says whether the modes agree.
 struct KeyChange {
   std::string from, to;
   int semitones = 0;

@@ -104,6 +104,8 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
   } else if (name == "infill-tiny" || name == "jsb-infill") {
     if (vocab != "satb16") throw std::invalid_argument("preset " + name + " (the conditioning model) needs satb16 data, not " + vocab);
     s.kind = "chorale-infill";
+    // What the model does regardless (model/chorale_infill.h), so that the saved config says it.
+    t.relative = false, t.absolute_positions = true, t.tie_embeddings = false;
     if (name == "infill-tiny") {
       t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.dropout = 0.0;
     } else {
