@@ -135,7 +135,7 @@ TEST(ModelInterop, ScoreReadsMidiAndJsbAndRefusesBadInput) {
   EXPECT_EQ(not_model.exit_code, 1);
   EXPECT_NE(not_model.err.find("not a"), std::string::npos) << not_model.err;
   const std::string jsb = std::string(BACHGEN_SOURCE_DIR) + "/data/jsb-chorales/Jsb16thSeparated.json";
-  if (testing::is_dir(std::string(BACHGEN_SOURCE_DIR) + "/data/jsb-chorales")) {
+  if (io::is_directory(std::string(BACHGEN_SOURCE_DIR) + "/data/jsb-chorales")) {
     const testing::CliResult r =
         testing::run_command(BACHGEN_CLI, "score --model '" + model_path + "' --input '" + jsb + ":test:0' --summary");
     EXPECT_EQ(r.exit_code, 0) << r.err;
