@@ -17,6 +17,22 @@
 
 namespace bachgen::train {
 
+namespace {
+
+// Sums where `mask` is 1: the NLL of the targets (nats), the argmax hits, and the count.
+struct BatchScore {
+  double nll = 0, correct = 0, count = 0;
+};
+BatchScore score_batch(const torch::Tensor& raw_logits, const torch::Tensor& target, const torch::Tensor& raw_mask) {
+  const torch::Tensor logits = raw_logits.to(torch::kFloat64);  // (B, L, V)
+  const torch::Tensor nll = -torch::log_softmax(logits, -1).gather(-1, target.unsqueeze(-1)).squeeze(-1);
+  const torch::Tensor mask = raw_mask.to(torch::kFloat64);
+  return {(nll * mask).sum().item<double>(), ((logits.argmax(-1) == target).to(torch::kFloat64) * mask).sum().item<double>(),
+          mask.sum().item<double>()};
+}
+
+}  // namespace
+
 EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window) {
   if (window < 2) throw std::invalid_argument("the evaluation window must be at least 2 tokens");
   torch::NoGradGuard no_grad;
@@ -39,12 +55,10 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
       b.mask = b.mask.to(device);
       b.offset = b.offset.to(device);
     }
-    const torch::Tensor logits = m.forward(b.input, b.offset).to(torch::kFloat64);  // (B, L, V)
-    const torch::Tensor nll = -torch::log_softmax(logits, -1).gather(-1, b.target.unsqueeze(-1)).squeeze(-1);
-    const torch::Tensor mask = b.mask.to(torch::kFloat64);
-    r.nll += (nll * mask).sum().item<double>();
-    correct += ((logits.argmax(-1) == b.target).to(torch::kFloat64) * mask).sum().item<double>();
-    r.tokens += static_cast<int64_t>(mask.sum().item<double>());
+    const BatchScore score = score_batch(m.forward(b.input, b.offset), b.target, b.mask);
+    r.nll += score.nll;
+    correct += score.correct;
+    r.tokens += static_cast<int64_t>(score.count);
   }
   if (r.tokens == 0) throw std::runtime_error("no tokens to score");
   r.nll_per_token = r.nll / static_cast<double>(r.tokens);
@@ -79,12 +93,10 @@ void score_rows(model::SequenceModelImpl& m, const std::vector<std::vector<int32
       if (!scored[r][i]) mask_rows[static_cast<int64_t>(r)][static_cast<int64_t>(i)] = 0.0f;
     }
   }
-  const torch::Tensor logits = m.forward(b.input).to(torch::kFloat64);  // (R, 4S, V)
-  const torch::Tensor lp = -torch::log_softmax(logits, -1).gather(-1, b.target.unsqueeze(-1)).squeeze(-1);
-  const torch::Tensor mask = b.mask.to(torch::kFloat64);
-  nll += (lp * mask).sum().item<double>();
-  correct += ((logits.argmax(-1) == b.target).to(torch::kFloat64) * mask).sum().item<double>();
-  count += static_cast<int64_t>(mask.sum().item<double>());
+  const BatchScore score = score_batch(m.forward(b.input), b.target, b.mask);  // logits (R, 4S, V)
+  nll += score.nll;
+  correct += score.correct;
+  count += static_cast<int64_t>(score.count);
 }
 
 }  // namespace
@@ -169,11 +181,9 @@ double infill_validation_loss(model::SequenceModelImpl& m, std::shared_ptr<const
     std::vector<size_t> indices;
     for (size_t i = first; i < std::min(examples, first + static_cast<size_t>(batch)); ++i) indices.push_back(i);
     const data::TokenBatch b = dataset.get_batch(indices);
-    const torch::Tensor logits = m.forward(b.input, b.offset).to(torch::kFloat64);
-    const torch::Tensor lp = -torch::log_softmax(logits, -1).gather(-1, b.target.unsqueeze(-1)).squeeze(-1);
-    const torch::Tensor mask = b.mask.to(torch::kFloat64);
-    nll += (lp * mask).sum().item<double>();
-    count += mask.sum().item<double>();
+    const BatchScore score = score_batch(m.forward(b.input, b.offset), b.target, b.mask);
+    nll += score.nll;
+    count += score.count;
   }
   if (count == 0) throw std::runtime_error("no hidden variables to score in the validation windows");
   return nll / count;
