@@ -21,6 +21,7 @@
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
+#include "bachgen/serve/serve_command.h"
 #include "bachgen/train/evaluate.h"
 #include "bachgen/train/trainer.h"
 
@@ -365,6 +366,23 @@ int main(int argc, char** argv) {
   infill_cmd->add_option("--voices", inf.voices, "Voices to redo: letters of SATB")->capture_default_str();
   add_infill_options(infill_cmd, inf.common);
 
+  serve::ServeSettings srv;
+  bool serve_quiet = false;
+  CLI::App* serve_cmd = app.add_subcommand("serve", "The studio: a web page to compose, harmonize, listen and download (docs/studio.md)");
+  serve_cmd->add_option("--host", srv.server.host, "Address to listen on (loopback unless told otherwise)")->capture_default_str();
+  serve_cmd->add_option("--port", srv.server.port, "Port (0 = any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
+  serve_cmd->add_option("--model", srv.backend.compose_model, "The composing model: a file or a bundled name (default jsb-default)");
+  serve_cmd->add_option("--infill-model", srv.backend.infill_model, "The harmonizing model (default jsb-infill)");
+  serve_cmd->add_option("--workers", srv.server.workers, "Generations at once")->capture_default_str()->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--queue", srv.server.queue, "Generations waiting beyond those; more get 503")->capture_default_str()->check(CLI::Range(0, 1024));
+  serve_cmd->add_option("--time-limit", srv.server.limits.time_limit_seconds, "Seconds a generation may run")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
+  serve_cmd->add_option("--max-bars", srv.server.limits.max_bars, "Longest composition and melody, in 4/4 bars")->capture_default_str()->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--results", srv.server.store_count, "Results kept in memory (the oldest go first)")->capture_default_str()->check(CLI::Range(1, 100000));
+  serve_cmd->add_option("--results-mb", srv.store_megabytes, "... and at most this many MiB of them")->capture_default_str()->check(CLI::Range(1, 65536));
+  serve_cmd->add_option("--audio", srv.backend.audio, "wav | none")->capture_default_str();
+  serve_cmd->add_option("--soundfont", srv.backend.soundfont, "A General MIDI .sf2 for the audio (default: TimGM6mb)");
+  serve_cmd->add_flag("--quiet", serve_quiet, "No line per request on stderr");
+
   music::AnalyzeSettings analyze;
   bool no_reference = false;
   CLI::App* analyze_cmd = app.add_subcommand(
@@ -437,6 +455,10 @@ int main(int argc, char** argv) {
     if (infill_cmd->parsed()) {
       std::fputs(generate::run_infill(inf).text.c_str(), stdout);
       return 0;
+    }
+    if (serve_cmd->parsed()) {
+      srv.server.log_requests = !serve_quiet;
+      return serve::run_serve(srv);
     }
     if (pack_cmd->parsed()) {
       std::fputs(model::pack_model(pack_in, pack_out, pack_weights).c_str(), stdout);

@@ -9,17 +9,20 @@ cd "$root"
 
 # Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the Python peers used
 # by the tests and benchmarks (mido; PyTorch for the model reference), FluidSynth with a small
-# General MIDI soundfont for audio out, clang with its sanitizer and libFuzzer runtimes.
+# General MIDI soundfont for audio out, clang with its sanitizer and libFuzzer runtimes,
+# cpp-httplib for the studio (bachgen serve).
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libpugixml-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libpugixml-dev libcpp-httplib-dev pkg-config
   python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )
 # Installed without their Recommends (fluidsynth's would bring qsynth and Qt). MuseScore 3
 # turns our MusicXML into PDF in a test (it opens what musicians will open).
-lean_packages=(fluidsynth timgm6mb-soundfont musescore3)
+# Chromium runs the studio's browser tests (tests/browser, driven by npm's playwright-core).
+lean_packages=(fluidsynth timgm6mb-soundfont musescore3 chromium)
+command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
@@ -39,6 +42,15 @@ else
 fi
 
 "$root/scripts/get-data.sh"
+
+# playwright-core for the browser tests, exactly as package-lock.json pins it (it drives
+# Debian's Chromium; it downloads no browser).
+browser_tests="$root/tests/browser"
+if [ ! -f "$browser_tests/node_modules/playwright-core/package.json" ] ||
+   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/playwright-core/package.json" ]; then
+  echo "setup: npm ci in tests/browser"
+  (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 
 # ccache keeps rebuilds cheap (one torch translation unit costs 30-50 s on 2 cores).
 export CCACHE_DIR="${CCACHE_DIR:-$HOME/.cache/ccache}"

@@ -8,6 +8,7 @@
 
 #include "bachgen/data/infill_dataset.h"
 #include "bachgen/data/token_shard.h"
+#include "bachgen/generate/command_errors.h"
 #include "bachgen/generate/harmonize_command.h"
 #include "bachgen/generate/infill.h"
 #include "bachgen/midi/midi_reader.h"
@@ -324,7 +325,13 @@ TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
   // Bad input: a clear error and no file.
   h.notes = "G4 | C7";
   h.common.out = testing::test_file("bad");
-  EXPECT_THROW(run_harmonize(h), std::invalid_argument);
+  try {
+    run_harmonize(h);
+    ADD_FAILURE() << "a soprano note out of range was taken";
+  } catch (const OptionError& e) {
+    EXPECT_EQ(e.option, "notes");
+    EXPECT_NE(std::string(e.what()).find("--notes"), std::string::npos) << e.what();
+  }
   EXPECT_FALSE(std::ifstream(h.common.out + ".mid").good());
 }
 

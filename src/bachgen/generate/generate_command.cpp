@@ -12,6 +12,7 @@
 #include "bachgen/data/token_input.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/generate/chorale_output.h"
+#include "bachgen/generate/command_errors.h"
 #include "bachgen/generate/generator.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_writer.h"
@@ -41,7 +42,7 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
   try {
     pieces = data::read_token_input(input, vocab);
   } catch (const std::exception& e) {
-    throw std::runtime_error("--primer " + s.primer + ": " + e.what());
+    throw OptionError("primer", "--primer " + s.primer + ": " + e.what());
   }
   std::vector<int32_t> tokens = pieces.at(0).tokens;
   if (!tokens.empty() && tokens.back() == tokenize::ChoraleTokens::kEos) tokens.pop_back();
@@ -144,7 +145,7 @@ GenerateReport run_generate(const GenerateSettings& s) {
     try {
       key = render::parse_key(s.key);
     } catch (const std::invalid_argument& e) {
-      throw std::runtime_error(std::string("--key: ") + e.what());
+      throw OptionError("key", std::string("--key: ") + e.what());
     }
   }
   if (key && chorale && s.primer.empty()) {
@@ -154,12 +155,13 @@ GenerateReport run_generate(const GenerateSettings& s) {
   constexpr int kKeyCandidates = 8;
   o.count = key ? kKeyCandidates * s.count : s.count;
   o.use_cache = s.use_cache;
+  o.time_limit_seconds = s.time_limit_seconds;
   o.eos = tokenize::ChoraleTokens::kEos;
   if (chorale) {
     const int64_t primer_steps = static_cast<int64_t>(primer.size() - 1) / 4;
     const int64_t total_steps = s.steps > 0 ? s.steps : s.bars * kStepsPerBar;
     if (total_steps <= primer_steps) {
-      throw std::runtime_error("the primer already has " + std::to_string(primer_steps) + " steps; ask for more than that (--bars / --steps)");
+      throw OptionError("bars", "the primer already has " + std::to_string(primer_steps) + " steps; ask for more than that (--bars / --steps)");
     }
     o.max_new_tokens = 4 * total_steps - static_cast<int64_t>(primer.size() - 1);
     ChoraleGrammar grammar;
@@ -215,6 +217,8 @@ GenerateReport run_generate(const GenerateSettings& s) {
       output.audio = s.audio;
       output.soundfont = s.soundfont;
       for (const std::string& f : write_chorale(grid, name, output)) report.files.push_back(f);
+      report.grids.push_back(std::move(grid));
+      report.output = output;
     } else {
       const std::string path = name + ".mid";
       midi::write_midi_file(path, tokenize::performance_to_midi(tokenize::decode_performance(rows[r])));

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/generate/chorale_output.h"
 #include "bachgen/generate/sampler.h"
 #include "bachgen/music/chorale_grid.h"
 #include "bachgen/render/musicxml.h"
@@ -31,6 +32,7 @@ struct GenerateSettings {
   std::string soundfont;        // empty: render/audio.h's default
   std::string key;              // chorales: "D minor", "Eb major" ...: transpose the result into it
   std::string out;              // NAME, without extension
+  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (command_errors.h) past it
 };
 
 struct GenerateReport {
@@ -40,6 +42,8 @@ struct GenerateReport {
   double tokens_per_second = 0;
   int64_t voice_leading_fallbacks = 0;  // positions where every pitch broke a rule
   std::string text;             // what the command prints
+  std::vector<music::ChoraleGrid> grids;  // chorales: the results as written
+  ChoraleOutputOptions output;            // chorales: how they were written
 };
 
 // Throws std::runtime_error naming the file and the problem; writes each file atomically.

@@ -1,6 +1,8 @@
 // The batched generator.
 #include "bachgen/generate/generator.h"
 
+#include "bachgen/generate/command_errors.h"
+
 #include <torch/torch.h>
 
 #include <chrono>
@@ -50,6 +52,9 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
   const double prefill = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   int64_t produced = 0;
   for (int64_t k = 0; k < o.max_new_tokens; ++k) {
+    if (o.time_limit_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > o.time_limit_seconds) {
+      throw TimeLimitExceeded(o.time_limit_seconds);
+    }
     if (!o.use_cache) {
       std::vector<int64_t> flat;
       for (const auto& row : rows) flat.insert(flat.end(), row.begin(), row.end());

@@ -32,6 +32,7 @@ struct GenerateOptions {
   int32_t eos = -1;            // stop a row when it draws this token (-1: never)
   bool use_cache = true;
   Constraint constraint;       // optional
+  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (command_errors.h) once it passes
 };
 
 struct GenerateStats {

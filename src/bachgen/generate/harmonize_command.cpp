@@ -9,6 +9,7 @@
 
 #include "bachgen/data/jsb.h"
 #include "bachgen/generate/chorale_output.h"
+#include "bachgen/generate/command_errors.h"
 #include "bachgen/generate/infill.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/model/model_file.h"
@@ -48,6 +49,7 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const music::ChoraleG
     o.passes = c.passes;
     o.voice_leading = c.voice_leading == "strict";
     o.step_offset = step_offset;
+    o.time_limit_seconds = c.time_limit_seconds;
     InfillStats stats;
     const music::ChoraleGrid result = infill_grid(*loaded.model, grid, regenerate, o, &stats);
     report.variables = stats.variables;
@@ -55,7 +57,9 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const music::ChoraleG
     report.seconds += stats.seconds;
     const std::string name = c.out + (c.count == 1 ? "" : "-" + std::to_string(r + 1));
     for (const std::string& f : write_chorale(result, name, output)) report.files.push_back(f);
+    report.grids.push_back(result);
   }
+  report.output = output;
   char line[256];
   std::snprintf(line, sizeof line, "%s: %d result(s), %lld variables drawn each, in %.2f s\n", what.c_str(), c.count,
                 static_cast<long long>(report.variables), report.seconds);
@@ -69,59 +73,19 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const music::ChoraleG
 
 }  // namespace
 
-std::pair<int64_t, int64_t> parse_bar_range(const std::string& text) {
-  if (text == "all") return {1, std::numeric_limits<int64_t>::max()};
-  const auto number = [&text](const std::string& s) {
-    size_t used = 0;
-    long long v = 0;
-    try {
-      v = std::stoll(s, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (s.empty() || used != s.size() || v < 1) throw std::invalid_argument("--bars '" + text + "': write A-B or A, bars counted from 1");
-    return static_cast<int64_t>(v);
-  };
-  const size_t dash = text.find('-');
-  if (dash == std::string::npos) {
-    const int64_t a = number(text);
-    return {a, a};
-  }
-  const int64_t a = number(text.substr(0, dash)), b = number(text.substr(dash + 1));
-  if (b < a) throw std::invalid_argument("--bars '" + text + "': the last bar comes before the first");
-  return {a, b};
-}
-
-std::array<bool, 4> parse_voices(const std::string& text) {
-  std::array<bool, 4> voices{};
-  static const std::string names = "SATB";
-  for (char ch : text) {
-    const size_t v = names.find(static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
-    if (v == std::string::npos) throw std::invalid_argument("--voices '" + text + "': use the letters S, A, T and B");
-    if (voices[v]) throw std::invalid_argument("--voices '" + text + "': " + std::string(1, names[v]) + " appears twice");
-    voices[v] = true;
-  }
-  if (text.empty()) throw std::invalid_argument("--voices: name at least one of S, A, T, B");
-  return voices;
-}
-
 InfillReport run_harmonize(const HarmonizeSettings& s) {
   check_common(s.common);
   if (s.melody.empty() == s.notes.empty()) throw std::runtime_error("give the melody as --melody FILE or --notes TEXT (one of them)");
   music::Melody melody;
-  std::string where;
-  if (!s.notes.empty()) {
-    where = "--notes";
-    try {
-      melody = music::parse_melody_text(s.notes);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("--notes: " + std::string(e.what()));
-    }
-  } else {
-    where = s.melody;
-    melody = music::read_melody(s.melody);
+  const std::string option = s.notes.empty() ? "melody" : "notes";
+  try {
+    melody = s.notes.empty() ? music::read_melody(s.melody) : music::parse_melody_text(s.notes);
+    music::check_soprano(melody, s.notes.empty() ? s.melody : "--notes", music::kVoiceLowest[0], music::kVoiceHighest[0],
+                         s.max_steps);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw OptionError(option, s.notes.empty() || what.rfind("--notes", 0) == 0 ? what : "--notes: " + what);
   }
-  music::check_soprano(melody, where, music::kVoiceLowest[0], music::kVoiceHighest[0], kMaxHarmonizeSteps);
   music::ChoraleGrid grid;
   grid.pitches.resize(melody.steps());
   grid.onsets.resize(melody.steps());
@@ -198,7 +162,7 @@ InfillReport run_infill(const InfillSettings& s) {
   const int64_t bars = (static_cast<int64_t>(grid.steps()) + steps_per_bar - 1) / steps_per_bar;
   if (s.bars == "all") last_bar = bars;
   if (last_bar > bars) {
-    throw std::runtime_error("--bars " + s.bars + ": " + s.input + " has " + std::to_string(bars) + " bar(s)");
+    throw OptionError("bars", "--bars " + s.bars + ": " + s.input + " has " + std::to_string(bars) + " bar(s)");
   }
   for (const music::GridStep& step : grid.pitches) {
     for (int8_t p : step) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "bachgen/generate/chorale_output.h"
+#include "bachgen/generate/infill_selection.h"
 #include "bachgen/generate/sampler.h"
 
 namespace bachgen::generate {
@@ -25,12 +27,14 @@ struct InfillCommonSettings {
   std::string audio = "wav";    // wav | flac | none
   std::string soundfont;
   std::string out;              // NAME, without extension
+  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (command_errors.h) past it
 };
 
 struct HarmonizeSettings {
   InfillCommonSettings common;
   std::string melody;           // a MIDI or MusicXML file
   std::string notes;            // or the note text (music/melody.h)
+  size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
 };
 
 struct InfillSettings {
@@ -46,19 +50,14 @@ struct InfillReport {
   int64_t fallbacks = 0;        // over all results
   double seconds = 0;
   std::string text;             // what the command prints
+  std::vector<music::ChoraleGrid> grids;  // the results as written
+  ChoraleOutputOptions output;            // how they were written
 };
 
-// Longest melody harmonize takes: 64 bars of 4/4.
-inline constexpr size_t kMaxHarmonizeSteps = 1024;
 
-// Throw std::runtime_error (or std::invalid_argument for bad text input) naming the file or
+// Throw std::runtime_error (OptionError, command_errors.h, for a bad melody, bar range or input) naming the file or
 // option and the problem; every file is written atomically.
 InfillReport run_harmonize(const HarmonizeSettings& settings);
 InfillReport run_infill(const InfillSettings& settings);
-
-// "3-5" -> {3, 5}; "4" -> {4, 4}; "all" -> {1, INT64_MAX}. Throws std::invalid_argument.
-std::pair<int64_t, int64_t> parse_bar_range(const std::string& text);
-// "ATB" -> {false, true, true, true}. Throws std::invalid_argument.
-std::array<bool, 4> parse_voices(const std::string& text);
 
 }  // namespace bachgen::generate

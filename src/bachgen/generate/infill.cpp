@@ -1,6 +1,8 @@
 // Orderless ancestral sampling with the conditioning model.
 #include "bachgen/generate/infill.h"
 
+#include "bachgen/generate/command_errors.h"
+
 #include <torch/torch.h>
 
 #include <algorithm>
@@ -123,6 +125,10 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
   const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
   for (const std::vector<size_t>& chunk : chunks) {
+    if (options.time_limit_seconds > 0 &&
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > options.time_limit_seconds) {
+      throw TimeLimitExceeded(options.time_limit_seconds);
+    }
     const torch::Tensor input = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kInt64).view({1, -1});
     const torch::Tensor logits = model.forward(input, offset).to(torch::kFloat32).contiguous();  // (1, 4S, V)
     ++st.passes;

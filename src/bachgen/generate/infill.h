@@ -28,6 +28,7 @@ struct InfillOptions {
   int64_t passes = 0;          // model runs; 0 = one per grid step (at most one per variable)
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
+  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (command_errors.h) once it passes
 };
 
 struct InfillStats {

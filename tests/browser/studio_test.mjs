@@ -1,0 +1,149 @@
+// The studio in a real browser: headless Debian Chromium, driven by playwright-core.
+// Starts `bachgen serve` on a free port, then: compose, wait for the piano roll and the audio,
+// download the MIDI and check that `bachgen inspect` reads it; select bars and redraw voices;
+// enter a melody on the on-screen keyboard, harmonize it and see four voices with the melody
+// kept; show a clear error for bad note text. Screenshots go to --out (an artifact).
+// Usage: node studio_test.mjs --bachgen PATH/bachgen --out DIR [--chromium PATH]
+import {chromium} from 'playwright-core';
+import {spawn, execFileSync} from 'node:child_process';
+import {mkdirSync, readFileSync} from 'node:fs';
+import {join} from 'node:path';
+
+const args = Object.fromEntries(process.argv.slice(2).reduce((pairs, a, i, all) => {
+  if (a.startsWith('--')) pairs.push([a.slice(2), all[i + 1]]);
+  return pairs;
+}, []));
+const bachgen = args.bachgen;
+const out = args.out || 'studio-test';
+const browserPath = args.chromium || process.env.CHROMIUM || '/usr/bin/chromium';
+if (!bachgen) { console.error('usage: node studio_test.mjs --bachgen PATH --out DIR'); process.exit(2); }
+mkdirSync(out, {recursive: true});
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+  console.log(`ok: ${message}`);
+}
+
+function startServer() {
+  const server = spawn(bachgen, ['serve', '--port', '0', '--quiet', '--results', '50'], {stdio: ['ignore', 'pipe', 'inherit']});
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('bachgen serve did not print its address within 60 s')), 60000);
+    let seen = '';
+    server.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(/http:\/\/[0-9.]+:(\d+)\//);
+      if (match) { clearTimeout(timer); resolve({server, url: match[0]}); }
+    });
+    server.on('exit', (code) => { clearTimeout(timer); reject(new Error(`bachgen serve exited (${code}) before listening`)); });
+  });
+}
+
+const currentResult = (page) => page.$eval('#roll', (c) => c.dataset.result || '');
+async function waitForNewResult(page, previous) {
+  await page.waitForFunction((old) => {
+    const roll = document.getElementById('roll');
+    return (roll.dataset.result && roll.dataset.result !== old) || !document.getElementById('error').hidden;
+  }, previous, {timeout: 120000});
+  const error = await page.$eval('#error', (e) => (e.hidden ? '' : e.textContent));
+  if (error) throw new Error(`the page shows an error: ${error}`);
+  return currentResult(page);
+}
+
+async function main() {
+  const {server, url} = await startServer();
+  console.log(`studio at ${url}`);
+  const browser = await chromium.launch({executablePath: browserPath, headless: true, args: ['--no-sandbox', '--autoplay-policy=no-user-gesture-required']});
+  const page = await browser.newPage({viewport: {width: 1280, height: 900}, acceptDownloads: true});
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  try {
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready=true]', {timeout: 30000});
+    check((await page.textContent('#server-info')).includes('compose:'), 'the page loaded and read /api/info');
+
+    // Compose two bars.
+    await page.fill('#bars', '2');
+    await page.fill('#seed', '4');
+    await page.click('#generate');
+    check(await page.isVisible('#progress'), 'progress shows while it works');
+    const composed = await waitForNewResult(page, '');
+    const notes = Number(await page.$eval('#roll', (c) => c.dataset.notes));
+    check(notes > 4, `the piano roll shows ${notes} notes`);
+    check(await page.$eval('#roll', (c) => c.dataset.voices) === '4', 'in four voices');
+    await page.waitForFunction(() => {
+      const p = document.getElementById('player');
+      return p.dataset.ready === 'true' && p.duration > 0;
+    }, null, {timeout: 30000});
+    const seconds = await page.$eval('#player', (p) => p.duration);
+    check(seconds > 1, `the audio is ready (${seconds.toFixed(2)} s)`);
+    // Play: the playhead follows the audio across the roll.
+    await page.evaluate(() => document.getElementById('player').play());
+    await page.waitForFunction(() => Number(document.getElementById('roll').dataset.playhead || 0) > 2, null, {timeout: 20000});
+    const playhead = Number(await page.$eval('#roll', (c) => c.dataset.playhead));
+    check(playhead > 2, `the playhead moves with the audio (at step ${playhead})`);
+    await page.screenshot({path: join(out, 'studio-compose.png'), fullPage: true});
+    await page.evaluate(() => document.getElementById('player').pause());
+
+    // Download the MIDI and read it back.
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#downloads a[data-kind=mid]')]);
+    const midiPath = join(out, 'composed.mid');
+    await download.saveAs(midiPath);
+    check(readFileSync(midiPath).subarray(0, 4).toString() === 'MThd', `downloaded ${download.suggestedFilename()}`);
+    const inspected = execFileSync(bachgen, ['inspect', '--json', midiPath]).toString();
+    const summary = JSON.parse(inspected);
+    const voiced = summary.tracks.filter((t) => t.notes > 0).map((t) => t.name);
+    check(summary.ok && voiced.join() === 'Soprano,Alto,Tenor,Bass', `bachgen inspect reads it: ${summary.notes} notes in ${voiced}`);
+
+    // Select bars 1-2 by dragging across the roll, redraw alto and tenor.
+    const box = await page.locator('#roll').boundingBox();
+    await page.mouse.move(box.x + 60, box.y + 60);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width - 20, box.y + 60, {steps: 5});
+    await page.mouse.up();
+    check((await page.textContent('#selection-text')).startsWith('Bars 1–2'), 'bars 1-2 are selected');
+    await page.uncheck('input.voice[value=B]');
+    await page.click('#regenerate');
+    const redrawn = await waitForNewResult(page, composed);
+    check(redrawn !== composed, 'the selection was redrawn as a new result');
+    check(await page.$$eval('#history li', (items) => items.length) === 2, 'the session lists both results');
+
+    // Harmonize a melody entered on the on-screen keyboard.
+    await page.check('input[name=mode][value=harmonize]');
+    await page.click('#clear-notes');
+    for (const pitch of ['C5', 'D5', 'E5', 'F5']) await page.click(`#keyboard button[data-pitch="${pitch}"]`);
+    await page.click('#add-bar');
+    await page.click('#durations button[data-duration="2"]');
+    for (const pitch of ['G5', 'E5']) await page.click(`#keyboard button[data-pitch="${pitch}"]`);
+    await page.click('#add-bar');
+    await page.click('#durations button[data-duration="4"]');
+    await page.click('#keyboard button[data-pitch="C5"]');
+    const text = await page.inputValue('#notes');
+    check(text === 'C5:1 D5:1 E5:1 F5:1 | G5:2 E5:2 | C5:4', `the keyboard wrote "${text}"`);
+    await page.click('#generate');
+    const harmonized = await waitForNewResult(page, redrawn);
+    check(await page.$eval('#roll', (c) => c.dataset.voices) === '4', 'the harmonization has four voices');
+    const soprano = await page.evaluate(async (id) => {
+      const notes = await (await fetch(`/api/results/${id}.json`)).json();
+      return notes.notes.filter((n) => n[0] === 0).map((n) => n[3]);
+    }, harmonized);
+    check(JSON.stringify(soprano) === JSON.stringify([72, 74, 76, 77, 79, 76, 72]), `the melody is kept: ${soprano}`);
+    await page.screenshot({path: join(out, 'studio.png'), fullPage: true});
+
+    // Bad note text: a clear message naming the field.
+    await page.fill('#notes', 'G4 | H4');
+    await page.click('#generate');
+    await page.waitForSelector('#error:not([hidden])', {timeout: 30000});
+    const error = await page.textContent('#error');
+    check(error.startsWith('notes:') && error.includes("'H'"), `bad input is explained: "${error}"`);
+    check(pageErrors.length === 0, `no script errors (${pageErrors.join('; ')})`);
+  } catch (e) {
+    await page.screenshot({path: join(out, 'failure.png'), fullPage: true}).catch(() => {});
+    throw e;
+  } finally {
+    await browser.close();
+    server.kill('SIGTERM');
+  }
+}
+
+main().then(() => { console.log('studio browser test: passed'); process.exit(0); },
+            (e) => { console.error(`studio browser test: FAILED: ${e.message}`); process.exit(1); });

@@ -1,0 +1,369 @@
+// bachgen studio: the page's logic. Plain JavaScript, no packages; everything it loads comes
+// from the bachgen server that embeds it (docs/studio.md).
+'use strict';
+
+const COLORS = ['#c0392b', '#d68910', '#1e8449', '#2e5fa8'];
+const VOICES = ['Soprano', 'Alto', 'Tenor', 'Bass'];
+const NAMES = ['C', 'C#', 'D', 'Eb', 'E', 'F', 'F#', 'G', 'Ab', 'A', 'Bb', 'B'];
+const $ = (id) => document.getElementById(id);
+
+const state = {
+  current: null,     // the result shown: the POST answer plus its notes
+  history: [],       // this session's results, newest first
+  selection: null,   // [firstBar, lastBar] (1-based) or null
+  busy: false,
+  duration: 1,       // the keyboard's note length in quarters
+  melodyFile: null,  // {name, data} when a melody file was chosen
+};
+
+// ---- the server --------------------------------------------------------------------------
+
+async function api(path, body) {
+  const response = await fetch(path, body === undefined ? {} : {
+    method: 'POST', headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body),
+  });
+  let answer = null;
+  try { answer = await response.json(); } catch (e) { answer = null; }
+  if (!response.ok) {
+    const reason = answer && answer.error ? answer.error : `HTTP ${response.status}`;
+    const field = answer && answer.field ? `${answer.field}: ` : '';
+    const retry = response.headers.get('Retry-After');
+    throw new Error(field + reason + (retry ? ` (retry in ${retry} s)` : ''));
+  }
+  return answer;
+}
+
+function readFileBase64(file) {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => resolve(String(reader.result).split(',', 2)[1] || '');
+    reader.onerror = () => reject(new Error(`cannot read ${file.name}`));
+    reader.readAsDataURL(file);
+  });
+}
+
+// ---- the form ----------------------------------------------------------------------------
+
+function mode() { return document.querySelector('input[name=mode]:checked').value; }
+
+function numberField(id, integer) {
+  const value = Number($(id).value);
+  if ($(id).value.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new Error(`${$(id).closest('label').firstChild.textContent.trim()}: not a ${integer ? 'whole ' : ''}number`);
+  }
+  return value;
+}
+
+function sampling() {
+  return {
+    temperature: numberField('temperature'),
+    top_k: numberField('top-k', true),
+    top_p: numberField('top-p'),
+    seed: numberField('seed', true),
+    voice_leading: $('voice-leading').checked ? 'strict' : 'off',
+  };
+}
+
+function showMode() {
+  const m = mode();
+  $('continue-panel').hidden = m !== 'continue';
+  $('melody-panel').hidden = m !== 'harmonize';
+  $('bars-label').hidden = m === 'harmonize';
+  $('key-label').hidden = m !== 'compose';
+  $('generate').textContent = {compose: 'Compose', continue: 'Continue', harmonize: 'Harmonize'}[m];
+}
+
+async function buildRequest() {
+  const m = mode();
+  if (m === 'harmonize') {
+    const body = sampling();
+    if (state.melodyFile) body.melody = state.melodyFile;
+    else body.notes = $('notes').value;
+    return ['/api/harmonize', body];
+  }
+  const body = Object.assign(sampling(), {bars: numberField('bars', true)});
+  if (m === 'compose') {
+    if ($('key').value) body.key = $('key').value;
+  } else {
+    body.primer_steps = numberField('primer-steps', true);
+    const source = document.querySelector('input[name=primer-source]:checked').value;
+    if (source === 'current') {
+      if (!state.current) throw new Error('nothing to continue yet: compose or harmonize first, or choose a MIDI file');
+      body.primer = {result: state.current.id};
+    } else {
+      const file = $('primer-file').files[0];
+      if (!file) throw new Error('choose a MIDI file to continue');
+      body.primer = {name: file.name, data: await readFileBase64(file)};
+    }
+  }
+  return ['/api/compose', body];
+}
+
+// ---- progress and errors ------------------------------------------------------------------
+
+let ticker = null;
+function setBusy(busy, what) {
+  state.busy = busy;
+  $('generate').disabled = busy;
+  $('regenerate').disabled = busy || !state.current || !state.selection;
+  $('progress').hidden = !busy;
+  clearInterval(ticker);
+  if (busy) {
+    const start = performance.now();
+    const tick = () => { $('progress-text').textContent = `${what}… ${((performance.now() - start) / 1000).toFixed(1)} s`; };
+    tick();
+    ticker = setInterval(tick, 100);
+  }
+}
+
+function showError(message) {
+  $('error').hidden = !message;
+  $('error').textContent = message || '';
+}
+
+async function run(what, path, body) {
+  showError('');
+  setBusy(true, what);
+  try {
+    const answer = await api(path, body);
+    const notes = await api(answer.files.json);
+    show(Object.assign(answer, {notes}), true);
+  } catch (e) {
+    showError(e.message);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---- results ------------------------------------------------------------------------------
+
+function show(result, isNew) {
+  state.current = result;
+  state.selection = null;
+  if (isNew) state.history.unshift(result);
+  drawRoll();
+  const player = $('player');
+  player.dataset.ready = 'false';
+  if (result.files.wav) player.src = result.files.wav;
+  else player.removeAttribute('src');
+  const links = [['mid', 'MIDI'], ['musicxml', 'MusicXML'], ['wav', 'WAV']]
+    .filter(([ext]) => result.files[ext])
+    .map(([ext, label]) => `<a href="${result.files[ext]}?download=1" download data-kind="${ext}">${label}</a>`);
+  $('downloads').innerHTML = links.join('');
+  const list = $('history');
+  list.innerHTML = '';
+  state.history.slice(0, 20).forEach((r) => {
+    const item = document.createElement('li');
+    item.textContent = `${r.kind}: ${r.bars} bars, ${r.seconds.toFixed(1)} s (${r.id.slice(0, 8)})`;
+    item.className = r === state.current ? 'current' : '';
+    item.onclick = () => show(r, false);
+    list.appendChild(item);
+  });
+  updateSelection();
+}
+
+// ---- the piano roll -----------------------------------------------------------------------
+
+const ROLL = {left: 34, top: 22, stepWidth: 10, rowHeight: 5};
+
+function rollGeometry() {
+  const notes = state.current.notes;
+  let low = 127, high = 0;
+  for (const [, , , pitch] of notes.notes) { low = Math.min(low, pitch); high = Math.max(high, pitch); }
+  if (low > high) { low = 60; high = 72; }
+  low -= 2; high += 2;
+  const width = Math.max(600, $('roll-wrap').clientWidth - 2);
+  const stepWidth = Math.max(4, Math.min(14, (width - ROLL.left - 8) / Math.max(1, notes.steps)));
+  return {low, high, stepWidth, width: ROLL.left + stepWidth * notes.steps + 8, height: ROLL.top + (high - low + 1) * ROLL.rowHeight + 6};
+}
+
+function drawRoll(playStep) {
+  const canvas = $('roll');
+  const result = state.current;
+  $('roll-empty').hidden = !!result;
+  if (!result) return;
+  const notes = result.notes;
+  const g = rollGeometry();
+  if (canvas.width !== Math.ceil(g.width) || canvas.height !== g.height) {
+    canvas.width = Math.ceil(g.width);
+    canvas.height = g.height;
+  }
+  const c = canvas.getContext('2d');
+  const x = (step) => ROLL.left + step * g.stepWidth;
+  const y = (pitch) => ROLL.top + (g.high - pitch) * ROLL.rowHeight;
+  c.clearRect(0, 0, canvas.width, canvas.height);
+  for (let p = g.low; p <= g.high; ++p) {  // black-key rows shaded, C rows labelled
+    if ([1, 3, 6, 8, 10].includes(p % 12)) { c.fillStyle = '#f3f1ec'; c.fillRect(ROLL.left, y(p), x(notes.steps) - ROLL.left, ROLL.rowHeight); }
+    if (p % 12 === 0) { c.fillStyle = '#6b7280'; c.font = '10px sans-serif'; c.fillText(`C${p / 12 - 1}`, 4, y(p) + ROLL.rowHeight); }
+  }
+  if (state.selection) {
+    const [a, b] = state.selection;
+    c.fillStyle = 'rgba(245, 215, 110, 0.35)';
+    c.fillRect(x((a - 1) * notes.steps_per_bar), ROLL.top - 16, (b - a + 1) * notes.steps_per_bar * g.stepWidth, canvas.height);
+  }
+  c.font = '11px sans-serif';
+  for (let bar = 0; bar * notes.steps_per_bar <= notes.steps; ++bar) {
+    const bx = x(bar * notes.steps_per_bar);
+    c.fillStyle = '#d9d6cf';
+    c.fillRect(bx, ROLL.top - 4, 1, canvas.height);
+    if (bar < notes.bars) { c.fillStyle = '#1d2430'; c.fillText(String(bar + 1), bx + 3, ROLL.top - 8); }
+  }
+  for (const [voice, start, length, pitch] of notes.notes) {
+    c.fillStyle = COLORS[voice];
+    c.fillRect(x(start) + 0.5, y(pitch), Math.max(2, length * g.stepWidth - 1), ROLL.rowHeight);
+  }
+  if (playStep !== undefined) {
+    c.fillStyle = '#111';
+    c.fillRect(x(playStep), ROLL.top - 4, 2, canvas.height);
+  }
+  canvas.dataset.playhead = playStep === undefined ? '' : playStep.toFixed(1);
+  canvas.dataset.notes = String(notes.notes.length);
+  canvas.dataset.voices = String(new Set(notes.notes.map((n) => n[0])).size);
+  canvas.dataset.result = result.id;
+}
+
+function barAt(event) {
+  const notes = state.current.notes;
+  const g = rollGeometry();
+  const rect = $('roll').getBoundingClientRect();
+  const step = (event.clientX - rect.left - ROLL.left) / g.stepWidth;
+  return Math.min(notes.bars, Math.max(1, Math.floor(step / notes.steps_per_bar) + 1));
+}
+
+function updateSelection() {
+  const s = state.selection;
+  $('selection-text').textContent = s ? `Bars ${s[0]}${s[1] > s[0] ? '–' + s[1] : ''} selected; redraw voices:`
+                                      : 'Drag across bars in the roll to pick some, then redraw voices:';
+  $('regenerate').disabled = state.busy || !state.current || !s;
+}
+
+function setupRoll() {
+  const canvas = $('roll');
+  let anchor = null;
+  canvas.addEventListener('mousedown', (e) => {
+    if (!state.current) return;
+    anchor = barAt(e);
+    state.selection = [anchor, anchor];
+    drawRoll(); updateSelection();
+  });
+  canvas.addEventListener('mousemove', (e) => {
+    if (anchor === null) return;
+    const bar = barAt(e);
+    state.selection = [Math.min(anchor, bar), Math.max(anchor, bar)];
+    drawRoll(); updateSelection();
+  });
+  window.addEventListener('mouseup', () => { anchor = null; });
+  $('regenerate').onclick = () => {
+    const voices = [...document.querySelectorAll('input.voice:checked')].map((v) => v.value).join('');
+    if (!voices) { showError('voices: tick at least one of S, A, T, B'); return; }
+    let body;
+    try { body = Object.assign(sampling(), {result: state.current.id, bars: state.selection, voices}); } catch (e) { showError(e.message); return; }
+    run('Redrawing', '/api/infill', body);
+  };
+  const player = $('player');
+  const follow = () => {
+    if (!state.current) return;
+    const step = player.currentTime * state.current.notes.tempo / 60 * 4;
+    drawRoll(step);
+    if (!player.paused) requestAnimationFrame(follow);
+  };
+  player.addEventListener('play', () => requestAnimationFrame(follow));
+  player.addEventListener('seeked', follow);
+  player.addEventListener('loadedmetadata', () => { player.dataset.ready = 'true'; });
+  window.addEventListener('resize', () => drawRoll());
+}
+
+// ---- the melody keyboard ------------------------------------------------------------------
+
+function appendNote(item) {
+  const text = $('notes').value.trimEnd();
+  $('notes').value = (text ? text + ' ' : '') + item;
+}
+
+function setupKeyboard() {
+  const keyboard = $('keyboard');
+  let white = 0;
+  for (let pitch = 60; pitch <= 81; ++pitch) {  // C4 .. A5: the soprano's range
+    const name = NAMES[pitch % 12] + (Math.floor(pitch / 12) - 1);
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.dataset.pitch = name;
+    button.title = name;
+    if (name.length === 2 || (name.length === 3 && !'#b'.includes(name[1]))) {
+      button.className = 'white';
+      button.style.left = `${white * 26}px`;
+      button.textContent = name.startsWith('C') ? name : '';
+      ++white;
+    } else {
+      button.className = 'black';
+      button.style.left = `${white * 26 - 9}px`;
+    }
+    button.onclick = () => appendNote(`${name}:${state.duration}`);
+    keyboard.appendChild(button);
+  }
+  const durations = $('durations');
+  for (const [value, label] of [[0.25, '¼'], [0.5, '½'], [1, '1'], [1.5, '1½'], [2, '2'], [4, '4']]) {
+    const button = document.createElement('button');
+    button.type = 'button';
+    button.textContent = label;
+    button.title = `${value} quarter${value === 1 ? '' : 's'}`;
+    button.dataset.duration = String(value);
+    button.onclick = () => {
+      state.duration = value;
+      durations.querySelectorAll('button').forEach((b) => b.classList.toggle('chosen', b === button));
+    };
+    if (value === 1) button.classList.add('chosen');
+    durations.appendChild(button);
+  }
+  $('add-rest').onclick = () => appendNote(`r:${state.duration}`);
+  $('add-bar').onclick = () => appendNote('|');
+  $('undo-note').onclick = () => { $('notes').value = $('notes').value.trimEnd().split(/\s+/).slice(0, -1).join(' '); };
+  $('clear-notes').onclick = () => { $('notes').value = ''; };
+  $('melody-file').onchange = async () => {
+    const file = $('melody-file').files[0];
+    state.melodyFile = file ? {name: file.name, data: await readFileBase64(file)} : null;
+    $('notes').disabled = !!state.melodyFile;
+    $('clear-melody-file').hidden = !state.melodyFile;
+  };
+  $('clear-melody-file').onclick = () => {
+    $('melody-file').value = '';
+    state.melodyFile = null;
+    $('notes').disabled = false;
+    $('clear-melody-file').hidden = true;
+  };
+}
+
+// ---- start --------------------------------------------------------------------------------
+
+async function start() {
+  document.querySelectorAll('input[name=mode]').forEach((r) => { r.onchange = showMode; });
+  showMode();
+  const key = $('key');
+  for (const tonic of ['C', 'G', 'D', 'A', 'E', 'F', 'Bb', 'Eb']) key.add(new Option(`${tonic} major`, `${tonic} major`));
+  for (const tonic of ['A', 'E', 'B', 'D', 'G', 'C', 'F']) key.add(new Option(`${tonic} minor`, `${tonic} minor`));
+  VOICES.forEach((name, i) => {  // built node by node: the page's CSP forbids inline style attributes
+    const item = document.createElement('span');
+    const swatch = document.createElement('i');
+    swatch.style.background = COLORS[i];
+    item.append(swatch, name);
+    $('legend').appendChild(item);
+  });
+  $('new-seed').onclick = () => { $('seed').value = String(Math.floor(Math.random() * 1e9)); };
+  $('generate').onclick = async () => {
+    let request;
+    try { request = await buildRequest(); } catch (e) { showError(e.message); return; }
+    run({compose: 'Composing', continue: 'Continuing', harmonize: 'Harmonizing'}[mode()], ...request);
+  };
+  setupKeyboard();
+  setupRoll();
+  try {
+    const info = await api('/api/info');
+    $('server-info').textContent = `${info.version} · compose: ${info.models.compose.shape} · harmonize: ${info.models.harmonize.shape}`;
+    $('bars').max = String(info.limits.max_bars);
+    document.body.dataset.ready = 'true';
+  } catch (e) {
+    showError(`The server did not answer: ${e.message}`);
+  }
+}
+
+start();
