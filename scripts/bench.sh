@@ -157,3 +157,9 @@ echo "Process start to a 1024-token chorale (jsb-base, 256 steps) written as MID
 echo
 echo "Goals: the cache at least 20x the recompute generator at L = 1024; at least 1,000 tokens/s"
 echo "with the cache; at most 2 s from process start to the written chorale."
+
+# --- The studio under load ------------------------------------------------------------------
+echo
+"$root/build/bench/bench_serve" --bachgen "$root/build/bin/bachgen" --seconds 60
+echo
+echo "Goal: no 5xx, no crash, memory flat (the store holds 24 results here, so it fills early)."

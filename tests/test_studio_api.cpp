@@ -33,6 +33,7 @@ TEST(StudioApi, EveryBadFieldIsNamed) {
   const std::vector<BadCase> cases = {
       {Route::kCompose, "{bars", "", "not valid JSON"},
       {Route::kCompose, "[1,2]", "", "JSON object"},
+      {Route::kCompose, R"({"bars":1e400})", "", "not valid JSON"},
       {Route::kCompose, R"({"temperature":-0.5})", "temperature", "between 0 and 5"},
       {Route::kCompose, R"({"temperature":"hot"})", "temperature", "a number"},
       {Route::kCompose, R"({"top_k":2.5})", "top_k", "whole number"},

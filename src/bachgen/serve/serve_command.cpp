@@ -1,30 +1,44 @@
 // `bachgen serve`.
 #include "bachgen/serve/serve_command.h"
 
-#include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 namespace bachgen::serve {
+
+namespace {
+
+// SIGINT and SIGTERM write a byte here (the only thing a handler may safely do, whichever of
+// the process's threads it runs on); a watcher thread reads it and stops the server.
+int g_stop_pipe[2] = {-1, -1};
+
+void on_stop_signal(int) {
+  const char byte = 1;
+  [[maybe_unused]] const ssize_t ignored = write(g_stop_pipe[1], &byte, 1);
+}
+
+}  // namespace
 
 int run_serve(ServeSettings settings) {
   settings.server.store_bytes = settings.store_megabytes << 20;
   settings.backend.max_bars = settings.server.limits.max_bars;
   std::unique_ptr<StudioBackend> backend = make_model_backend(settings.backend);
-  // Signals go to one waiting thread, which stops the server from outside any handler; every
-  // other thread (the server's and the pool's, started below) inherits the blocked mask.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   StudioServer server(*backend, settings.server);
   const int port = server.bind();
-  std::thread waiter([&server, &stop_signals] {
-    int signal_number = 0;
-    sigwait(&stop_signals, &signal_number);
+  if (pipe(g_stop_pipe) != 0) throw std::runtime_error("cannot make a pipe for the stop signals");
+  struct sigaction action = {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  std::thread watcher([&server] {
+    char byte = 0;
+    while (read(g_stop_pipe[0], &byte, 1) < 0) {
+    }
     server.stop();
   });
   std::printf("bachgen studio: http://%s:%d/ (workers %d, queue %d, results kept %zu / %zu MiB; Ctrl-C stops)\n",
@@ -32,8 +46,8 @@ int run_serve(ServeSettings settings) {
               settings.store_megabytes);
   std::fflush(stdout);
   server.run();
-  pthread_kill(waiter.native_handle(), SIGTERM);  // wakes the waiter when the server stopped by itself
-  waiter.join();
+  on_stop_signal(0);  // wakes the watcher when the server stopped by itself
+  watcher.join();
   std::printf("bachgen studio: stopped\n");
   return 0;
 }

@@ -25,7 +25,7 @@ class Fields {
   explicit Fields(const std::string& body) {
     try {
       object_ = json::parse(body);
-    } catch (const json::parse_error& e) {
+    } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
       throw RequestError("", std::string("the body is not valid JSON: ") + e.what());
     }
     if (!object_.is_object()) throw RequestError("", "the body must be a JSON object");
