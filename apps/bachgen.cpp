@@ -4,9 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "bachgen/data/prepare.h"
@@ -23,6 +25,7 @@
 #include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/serve/serve_command.h"
 #include "bachgen/train/evaluate.h"
+#include "bachgen/train/distributed.h"
 #include "bachgen/train/trainer.h"
 
 namespace {
@@ -328,6 +331,16 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--focal-gamma", tr.focal_gamma, "Focal loss: each token's loss times (1 - p)^gamma (0 = off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--nproc", tr.nproc, "Data parallel: launch N local worker processes (--batch is the global batch; docs/distributed.md)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 256));
+  train_cmd->add_option("--bucket-mb", tr.bucket_mb, "Data parallel: gradient all-reduce bucket size in MiB")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1024.0));
+  train_cmd->add_flag("!--no-overlap", tr.overlap, "Data parallel: all-reduce after the backward pass, not during it");
+  train_cmd->add_option("--dist-timeout", tr.dist_timeout, "Data parallel: seconds a collective may take before it is an error")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 86400.0));
 
   generate::GenerateSettings gen;
   CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI, MusicXML, audio out)");
@@ -423,7 +436,27 @@ int main(int argc, char** argv) {
     if (inspect_cmd->parsed()) return run_inspect(inspect);
     if (prepare_cmd->parsed()) return run_prepare(prepare);
     if (train_cmd->parsed()) {
+      if (tr.nproc > 1 && std::getenv("WORLD_SIZE") == nullptr) {
+        // The launcher: the same command once per rank, without --nproc, each on its share of
+        // the cores unless --threads says otherwise.
+        std::vector<std::string> worker_args;
+        for (int i = 0; i < argc; ++i) {
+          const std::string a = argv[i];
+          if (a == "--nproc") {
+            ++i;
+            continue;
+          }
+          if (a.rfind("--nproc=", 0) == 0) continue;
+          worker_args.push_back(a);
+        }
+        if (global.threads == 0) {
+          const int cores = std::max(1, static_cast<int>(std::thread::hardware_concurrency()) / tr.nproc);
+          worker_args.insert(worker_args.begin() + 1, {"--threads", std::to_string(cores)});
+        }
+        return train::launch_local_workers(worker_args, tr.nproc);
+      }
       const train::TrainResult r = train::train_model(tr);
+      if (r.rank != 0) return 0;  // rank 0 reports for all
       std::printf("trained %lld steps (%s) in %.1f min: loss %.4f -> %.4f, best valid NLL %.4f%s%s%s\n",
                   static_cast<long long>(r.steps_done), r.precision.c_str(), r.train_seconds / 60.0,
                   r.first_loss, r.last_loss, r.best_valid_nll,
@@ -431,6 +464,10 @@ int main(int argc, char** argv) {
                   r.stopped_early ? " (stopped early)" : "", r.stopped_by_time ? " (--max-minutes reached)" : "");
       if (r.skipped_steps > 0) {
         std::printf("fp16: %lld steps skipped for inf/NaN gradients\n", static_cast<long long>(r.skipped_steps));
+      }
+      if (r.world_size > 1) {
+        std::printf("data parallel: %d processes; waiting for gradient all-reduces after the backward passes: %.2f s in all\n",
+                    r.world_size, r.allreduce_seconds);
       }
       return 0;
     }

@@ -163,3 +163,38 @@ echo
 "$root/build/bench/bench_serve" --bachgen "$root/build/bin/bachgen" --seconds 60
 echo
 echo "Goal: no 5xx, no crash, memory flat (the store holds 24 results here, so it fills early)."
+
+# --- Data-parallel training -----------------------------------------------------------------
+# jsb-small, global batch 16 x 256, fp32: one process with 2 threads against two processes with
+# one thread each (gloo on loopback), overlapped buckets and not. Step time from metrics.jsonl
+# (steps 6-30, so start-up and the first steps are left out).
+dist_dir="$root/build/bench-data/dist"
+rm -rf "$dist_dir"
+dist_common=(train --data "$root/build/bench-data/jsb" --preset jsb-small --steps 30 --batch 16 --length 256
+             --eval-every 0 --checkpoint-every 0 --precision fp32 --workers 1 --dropout 0.1)
+"$root/build/bin/bachgen" --threads 2 "${dist_common[@]}" --out "$dist_dir/one" >/dev/null 2>&1
+"$root/build/bin/bachgen" "${dist_common[@]}" --nproc 2 --out "$dist_dir/two" >/dev/null 2>&1
+"$root/build/bin/bachgen" "${dist_common[@]}" --nproc 2 --no-overlap --out "$dist_dir/two-after" >/dev/null 2>&1
+echo
+echo "### Data-parallel training: jsb-small, global batch 16 x 256, fp32, 2 cores"
+echo
+/usr/bin/python3 - "$dist_dir" <<'PY'
+import json, sys
+def stats(run):
+    rows = [json.loads(l) for l in open(f"{sys.argv[1]}/{run}/metrics.jsonl") if '"loss"' in l]
+    a, b = rows[4], rows[-1]
+    step = (b["seconds"] - a["seconds"]) / (b["step"] - a["step"])
+    wait = (b.get("allreduce_wait", 0) - a.get("allreduce_wait", 0)) / (b["step"] - a["step"])
+    return step, wait
+one, _ = stats("one")
+two, wait = stats("two")
+after, full = stats("two-after")
+print("| setup | s/step | tokens/s | all-reduce wait/step | x 1 process |")
+print("|---|---:|---:|---:|---:|")
+print("| 1 process x 2 threads | %.3f | %.0f | - | 1.00 |" % (one, 4096 / one))
+print("| 2 processes x 1 thread, buckets overlapped with backward | %.3f | %.0f | %.1f ms | %.2f |" % (two, 4096 / two, wait * 1e3, one / two))
+print("| 2 processes x 1 thread, all-reduce after backward | %.3f | %.0f | %.1f ms | %.2f |" % (after, 4096 / after, full * 1e3, one / after))
+print()
+print("All-reduce of the gradients (626,560 parameters, 2.5 MB fp32) takes %.1f ms per step when it waits until after the backward pass;" % (full * 1e3))
+print("overlapped, %.1f ms of it is left exposed (%.0f %% hidden behind the backward pass)." % (wait * 1e3, 100 * (1 - wait / max(full, 1e-9))))
+PY

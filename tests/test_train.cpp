@@ -12,47 +12,14 @@
 #include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/train/trainer.h"
 #include "cli_run.h"
+#include "train_runs.h"
 
 namespace bachgen::train {
 namespace {
 
-// A prepared-data folder of patterned four-voice pieces (satb16).
-std::string write_data() {
-  const std::string dir = testing::test_file("data");
-  std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
-  for (const char* split : {"train", "valid"}) {
-    data::TokenShard shard;
-    shard.vocab = data::VocabId::kSatb16;
-    for (int p = 0; p < 6; ++p) {
-      std::vector<int32_t> t = {1};
-      for (int step = 0; step < 24; ++step) {
-        const int base = 60 + (p + step / 2) % 7;
-        for (int v : {base + 12, base + 7, base + 4, base - 12}) t.push_back(4 + v - 36);
-      }
-      t.push_back(2);
-      shard.add_piece(t);
-    }
-    data::write_shard(dir + "/" + split + ".tokens", shard);
-  }
-  return dir;
-}
-
-std::vector<double> losses(const std::string& run) {
-  std::vector<double> out;
-  std::ifstream in(run + "/metrics.jsonl");
-  for (std::string line; std::getline(in, line);) {
-    const nlohmann::json j = nlohmann::json::parse(line);
-    if (j.contains("loss")) out.push_back(j["loss"].get<double>());
-  }
-  return out;
-}
-
-// A run folder of this test, emptied first: reruns of the suite must not find old runs.
-std::string fresh_run(const std::string& name) {
-  const std::string dir = testing::test_file(name);
-  std::system(("rm -rf '" + dir + "'").c_str());
-  return dir;
-}
+std::string write_data() { return testing::write_patterned_data(); }
+std::vector<double> losses(const std::string& run) { return testing::logged_losses(run); }
+using testing::fresh_run;
 
 TrainSettings small(const std::string& data, const std::string& out, const std::string& preset) {
   TrainSettings s;

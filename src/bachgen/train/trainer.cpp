@@ -1,6 +1,8 @@
 // The training loop and its checkpoints.
 #include "bachgen/train/trainer.h"
 
+#include "bachgen/train/process_group.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <atomic>
@@ -245,6 +247,20 @@ TrainResult train_model(const TrainSettings& s) {
   if (!s.resume && std::ifstream(last).good()) {
     throw std::runtime_error(s.out + " already holds a run; pass --resume to continue it, or choose another --out");
   }
+  // Data parallel: one process per rank, each on its share of every global batch; rank 0 alone
+  // logs, validates and writes checkpoints, and broadcasts what the others must know.
+  const DistEnv dist = dist_env_from_environment();
+  std::unique_ptr<ProcessGroup> group;
+  if (dist.active()) {
+    if (s.batch % dist.world_size != 0) {
+      throw std::runtime_error("--batch " + std::to_string(s.batch) + " is the global batch: it must divide evenly by the " +
+                               std::to_string(dist.world_size) + " processes");
+    }
+    if (s.overfit_one_batch) throw std::runtime_error("--overfit-one-batch is for one process");
+    group = ProcessGroup::connect(dist, cuda, std::chrono::milliseconds(static_cast<int64_t>(s.dist_timeout * 1000)));
+  }
+  const bool lead = dist.rank == 0;
+  const int64_t world = dist.world_size;
   torch::manual_seed(s.seed);
   model::SequenceModel m = model::build_model(spec);
   m->to(device);
@@ -259,12 +275,27 @@ TrainResult train_model(const TrainSettings& s) {
   GradScaler scaler(precision == runtime::Precision::kFp16);
   TrainState st;
   if (s.resume) load_checkpoint(last, *m, optimizer, schedule, scaler, st, device);
-  io::write_file_atomically(s.out + "/config.json",
-                            json({{"settings", settings_json(s)}, {"model", json::parse(model::spec_to_json(spec))}}).dump(2) + "\n");
-  if (!s.quiet) {
+  std::optional<GradientBucketer> bucketer;
+  if (group) {
+    torch::NoGradGuard no_grad;
+    for (torch::Tensor& p : m->parameters()) group->broadcast(p.data(), 0);  // one start for all ranks
+    // Each rank its own dropout stream (a resumed run continues from its step).
+    torch::manual_seed(s.seed + 1000003ull * static_cast<uint64_t>(dist.rank) + static_cast<uint64_t>(st.step));
+    bucketer.emplace(*group, m->parameters(), static_cast<size_t>(s.bucket_mb * (1 << 20)), s.overlap);
+  }
+  if (lead) {
+    io::write_file_atomically(s.out + "/config.json",
+                              json({{"settings", settings_json(s)}, {"model", json::parse(model::spec_to_json(spec))}}).dump(2) + "\n");
+  }
+  if (!s.quiet && lead) {
     const std::string summary = spec.kind + " " + model::spec_shape(spec) + ", " +
                                 std::to_string(m->parameter_count()) + " parameters";
     std::fprintf(stderr, "bachgen train\n%s", settings_table(s, summary, runtime::precision_name(precision), runtime::threads()).c_str());
+    if (group) {
+      std::fprintf(stderr, "data parallel: %lld processes (gloo), %lld windows each per micro-batch, buckets of %.1f MiB%s\n",
+                   static_cast<long long>(world), static_cast<long long>(s.batch / world), s.bucket_mb,
+                   s.overlap ? ", all-reduced during the backward pass" : ", all-reduced after the backward pass");
+    }
   }
 
   data::WindowOptions wo;
@@ -281,26 +312,31 @@ TrainResult train_model(const TrainSettings& s) {
   } else {
     dataset.emplace(train_shard, wo);
   }
-  // Micro-batch k of the run (k = step * accumulate + a) holds windows k * batch + r.
-  const int64_t accumulate = s.accumulate, batch = s.batch;
+  // Micro-batch k of the run (k = step * accumulate + a) holds windows k * batch + r; with
+  // several processes, rank i takes its slice of them, so that the run sees the same windows
+  // whatever the number of processes (and can resume with another).
+  const int64_t accumulate = s.accumulate, batch = s.batch, local_batch = s.batch / world, first = dist.rank * local_batch;
   const bool overfit = s.overfit_one_batch;
   data::Prefetcher<data::TokenBatch> loader(
-      [&dataset, &infill_dataset, accumulate, batch, overfit](int64_t k) {
+      [&dataset, &infill_dataset, accumulate, batch, local_batch, first, overfit](int64_t k) {
         const int64_t micro = overfit ? k % accumulate : k;
-        std::vector<size_t> indices(static_cast<size_t>(batch));
-        for (int64_t r = 0; r < batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + r);
+        std::vector<size_t> indices(static_cast<size_t>(local_batch));
+        for (int64_t r = 0; r < local_batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + first + r);
         return infill_dataset ? infill_dataset->get_batch(indices) : dataset->get_batch(indices);
       },
       st.step * s.accumulate, s.workers, /*depth=*/2 * s.accumulate + 2);
-  TensorBoardWriter board(s.out + "/tensorboard");
+  std::optional<TensorBoardWriter> board;
+  if (lead) board.emplace(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
   const bool autocast = precision != runtime::Precision::kFp32;
   const bool fp16 = precision == runtime::Precision::kFp16;
   SignalScope signals;
   TrainResult result;
   result.precision = runtime::precision_name(precision);
+  result.rank = dist.rank;
+  result.world_size = dist.world_size;
   m->train();
-  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", s.quiet ? nullptr : stderr);
+  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", s.quiet || !lead ? nullptr : stderr);
   progress.set_plain_every(static_cast<size_t>(s.log_every));
   const auto start = std::chrono::steady_clock::now();
   int64_t tokens_since_log = 0;
@@ -313,17 +349,26 @@ TrainResult train_model(const TrainSettings& s) {
   bool validated_last = false;
   const auto validate_now = [&] {
     // As `bachgen eval` (the conditioning model: its own objective on fixed valid windows).
-    const double nll = infill ? infill_validation_loss(*m, valid_shared, s.length, s.batch)
-                              : evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;
-    m->train();
-    append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
-    board.add_scalar("valid/nll", nll, st.step);
-    board.flush();
+    // Rank 0 validates and tells the others the result (the plateau schedule and early
+    // stopping depend on it).
+    // (On the run's device: NCCL reduces only CUDA tensors.)
+    torch::Tensor shared = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    if (lead) {
+      const double nll = infill ? infill_validation_loss(*m, valid_shared, s.length, s.batch)
+                                : evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;
+      m->train();
+      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
+      board->add_scalar("valid/nll", nll, st.step);
+      board->flush();
+      shared[0] = nll;
+    }
+    if (group) group->broadcast(shared, 0);
+    const double nll = shared.item<double>();
     schedule.observe(nll);
     if (nll < st.best_valid) {
       st.best_valid = nll;
       st.bad_validations = 0;
-      model::save_model(best_checkpoint_path(s.out), spec, *m);
+      if (lead) model::save_model(best_checkpoint_path(s.out), spec, *m);
     } else if (s.patience > 0 && ++st.bad_validations >= s.patience) {
       result.stopped_early = true;
     }
@@ -332,7 +377,7 @@ TrainResult train_model(const TrainSettings& s) {
   const std::vector<torch::Tensor> parameters = m->parameters();
   while (st.step < s.steps) {
     const double lr = schedule.lr_at(st.step);
-    for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
+    for (auto& group_options : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group_options.options()).lr(lr);
     optimizer.zero_grad();
     double step_loss = 0;
     int64_t step_tokens = 0;
@@ -344,15 +389,40 @@ TrainResult train_model(const TrainSettings& s) {
         b.mask = b.mask.to(device, true);
         b.offset = b.offset.to(device, true);
       }
+      // Each rank's loss is the mean over its own tokens; weighted by its share of the global
+      // micro-batch's tokens, the summed gradients are those of the mean over all of them.
+      const int64_t tokens = b.mask.sum().item<int64_t>();
+      double share = 1.0;
+      int64_t global_tokens = tokens;
+      if (group) {
+        torch::Tensor count = torch::tensor({static_cast<double>(tokens)}, torch::kFloat64).to(device);
+        group->allreduce_sum(count)->wait();
+        global_tokens = static_cast<int64_t>(count.item<double>());
+        share = static_cast<double>(tokens) / std::max<double>(1.0, static_cast<double>(global_tokens));
+      }
       torch::Tensor loss;
       {
         runtime::Autocast autocast_scope(autocast, cuda, fp16);  // the forward pass and the loss; backward follows it
         loss = masked_loss(m->forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask,
                            s.label_smoothing, s.focal_gamma);
       }
-      scaler.scale_loss(loss / static_cast<double>(s.accumulate)).backward();
-      step_loss += loss.item<double>() / static_cast<double>(s.accumulate);
-      step_tokens += b.mask.sum().item<int64_t>();
+      if (bucketer && a == s.accumulate - 1) bucketer->arm();
+      scaler.scale_loss(group ? loss * (share / static_cast<double>(s.accumulate)) : loss / static_cast<double>(s.accumulate)).backward();
+      step_loss += loss.item<double>() * share / static_cast<double>(s.accumulate);
+      step_tokens += global_tokens;
+    }
+    // With several processes: sum the gradients (bucketed), the step's loss, and whether any
+    // rank was asked to stop or ran out of time, so that all take the same decisions.
+    bool stop_signal = g_stop_requested.load();
+    bool out_of_time = s.max_minutes > 0 && elapsed() >= 60.0 * s.max_minutes;
+    if (bucketer) {
+      result.allreduce_seconds += bucketer->finish().exposed_seconds;
+      torch::Tensor agreed = torch::tensor({step_loss, stop_signal ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0}, torch::kFloat64).to(device);
+      group->allreduce_sum(agreed)->wait();
+      agreed = agreed.cpu();
+      step_loss = agreed[0].item<double>();
+      stop_signal = agreed[1].item<double>() > 0;
+      out_of_time = agreed[2].item<double>() > 0;
     }
     const bool finite = scaler.unscale(parameters);
     if (finite) {
@@ -365,17 +435,20 @@ TrainResult train_model(const TrainSettings& s) {
     ++st.step;
     ++result.steps_done;
     result.last_loss = step_loss;
-    append_line(metrics, json({{"step", st.step}, {"loss", step_loss}, {"lr", lr}, {"tokens", step_tokens},
-                               {"seconds", elapsed()}}).dump());
-    if (st.step % s.log_every == 0 || st.step == s.steps) {
+    if (lead) {
+      json line = {{"step", st.step}, {"loss", step_loss}, {"lr", lr}, {"tokens", step_tokens}, {"seconds", elapsed()}};
+      if (group) line["allreduce_wait"] = result.allreduce_seconds;
+      append_line(metrics, line.dump());
+    }
+    if (lead && (st.step % s.log_every == 0 || st.step == s.steps)) {
       const auto now = std::chrono::steady_clock::now();
       const double seconds = std::chrono::duration<double>(now - last_log).count();
       tokens_per_second = tokens_since_log / std::max(seconds, 1e-9);
-      board.add_scalar("train/loss", step_loss, st.step);
-      board.add_scalar("train/lr", lr, st.step);
-      board.add_scalar("train/tokens_per_second", tokens_per_second, st.step);
-      if (scaler.enabled()) board.add_scalar("train/loss_scale", scaler.scale(), st.step);
-      board.flush();
+      board->add_scalar("train/loss", step_loss, st.step);
+      board->add_scalar("train/lr", lr, st.step);
+      board->add_scalar("train/tokens_per_second", tokens_per_second, st.step);
+      if (scaler.enabled()) board->add_scalar("train/loss_scale", scaler.scale(), st.step);
+      board->flush();
       tokens_since_log = 0;
       last_log = now;
     }
@@ -387,19 +460,18 @@ TrainResult train_model(const TrainSettings& s) {
     validated_last = false;
     const bool validate = (s.eval_every > 0 && st.step % s.eval_every == 0) || st.step == s.steps;
     if (validate) validate_now();
-    const bool out_of_time = s.max_minutes > 0 && elapsed() >= 60.0 * s.max_minutes;
     if (out_of_time) {
       result.stopped_by_time = true;
       if (!validated_last) validate_now();
     }
     const bool slice_done = s.stop_after > 0 && result.steps_done >= s.stop_after;
     st.train_seconds = elapsed();
-    const bool stop = g_stop_requested.load() || result.stopped_early || slice_done || result.stopped_by_time;
-    if (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0)) {
+    const bool stop = stop_signal || result.stopped_early || slice_done || result.stopped_by_time;
+    if (lead && (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0))) {
       save_checkpoint(last, spec, *m, optimizer, schedule, scaler, st, s);
     }
     if (stop) {
-      result.stopped_by_signal = g_stop_requested.load();
+      result.stopped_by_signal = stop_signal;
       break;
     }
   }

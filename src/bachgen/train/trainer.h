@@ -45,6 +45,13 @@ struct TrainSettings {
   double max_minutes = 0;        // stop (validated, with a checkpoint) once this much training
                                  // time has passed in all slices of the run; 0 = no limit
   bool overfit_one_batch = false;  // every step sees the same batch (the learning test)
+  // Data-parallel training (train/distributed.h): with WORLD_SIZE > 1 in the environment, or
+  // --nproc N (the command line launches the workers), `batch` is the global batch, split
+  // evenly over the processes.
+  int nproc = 0;                 // launch this many local workers (the CLI; 0/1 = this process)
+  double bucket_mb = 4;          // gradient all-reduce bucket size
+  bool overlap = true;           // all-reduce buckets during the backward pass
+  double dist_timeout = 300;     // seconds any collective may take before it is an error
 };
 
 struct TrainResult {
@@ -58,6 +65,8 @@ struct TrainResult {
   bool stopped_by_time = false;
   double train_seconds = 0;    // training time of the whole run (all slices), validation included
   int64_t skipped_steps = 0;   // fp16 steps skipped by the gradient scaler (inf/NaN gradients)
+  int rank = 0, world_size = 1;
+  double allreduce_seconds = 0;  // waiting for gradient all-reduces after the backward passes, all steps
 };
 
 // The settings table printed at the start of `bachgen train`: one "name  value" row each.
