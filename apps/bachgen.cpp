@@ -472,7 +472,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (analyze_cmd->parsed()) {
-      const std::string installed = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
+      const std::string installed = runtime::installed_jsb_path();
       if (no_reference) {
         analyze.reference.clear();
       } else if (analyze.reference.empty() && io::is_regular_file(installed)) {

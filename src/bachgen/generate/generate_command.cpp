@@ -36,7 +36,7 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
   std::string input = s.primer;
   const bool midi = input.size() > 4 && (input.substr(input.size() - 4) == ".mid" || input.substr(input.size() - 5) == ".midi");
   if (!midi && input.find(".json:") == std::string::npos) {
-    input = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json:" + input;  // SPLIT:INDEX
+    input = runtime::installed_jsb_path() + ":" + input;  // SPLIT:INDEX
   }
   std::vector<data::TokenPiece> pieces;
   try {
@@ -57,18 +57,20 @@ std::vector<int32_t> read_primer(const GenerateSettings& s, data::VocabId vocab)
 // mode, chosen by the seed and transposed so that its key's tonic is the requested one. Empty
 // when the JSB data is not installed (the candidates and the transposition still apply).
 std::vector<int32_t> key_primer(const render::KeyGuess& key, uint64_t seed, data::VocabId vocab) {
-  const std::string path = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
+  const std::string path = runtime::installed_jsb_path();
   if (!io::is_regular_file(path)) return {};
   const data::JsbCorpus jsb = data::load_jsb(path);
-  std::vector<const music::ChoraleGrid*> in_mode;
+  std::vector<std::pair<const music::ChoraleGrid*, int>> in_mode;  // and each one's tonic
   for (const music::ChoraleGrid& g : jsb.train) {
-    if (g.steps() >= 4 && render::guess_key(g).minor == key.minor) in_mode.push_back(&g);
+    if (g.steps() < 4) continue;
+    const render::KeyGuess guess = render::guess_key(g);
+    if (guess.minor == key.minor) in_mode.push_back({&g, guess.tonic});
   }
   if (in_mode.empty()) return {};
-  music::ChoraleGrid chosen = *in_mode[static_cast<size_t>(seed % in_mode.size())];
+  const auto& [source, tonic] = in_mode[static_cast<size_t>(seed % in_mode.size())];
+  music::ChoraleGrid chosen = *source;
   chosen.pitches.resize(4);
   if (chosen.knows_onsets()) chosen.onsets.resize(4);
-  const int tonic = render::guess_key(*in_mode[static_cast<size_t>(seed % in_mode.size())]).tonic;
   int shift = ((key.tonic - tonic) % 12 + 12) % 12;
   if (shift > 5) shift -= 12;  // the nearer way, -6 .. 5
   for (music::GridStep& step : chosen.pitches) {
@@ -79,6 +81,16 @@ std::vector<int32_t> key_primer(const render::KeyGuess& key, uint64_t seed, data
   std::vector<int32_t> tokens = data::encode_grid(chosen, vocab);
   if (!tokens.empty() && tokens.back() == tokenize::ChoraleTokens::kEos) tokens.pop_back();
   return tokens;
+}
+
+// A generated row as a grid: cut to whole steps (a row stopped by the length may end mid-step)
+// and closed with EOS.
+music::ChoraleGrid decode_row(std::vector<int32_t> tokens, data::VocabId vocab) {
+  if (tokens.back() != tokenize::ChoraleTokens::kEos) {
+    tokens.resize(1 + (tokens.size() - 1) / 4 * 4);
+    tokens.push_back(tokenize::ChoraleTokens::kEos);
+  }
+  return vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens) : tokenize::decode_satb16(tokens);
 }
 
 }  // namespace
@@ -178,13 +190,7 @@ GenerateReport run_generate(const GenerateSettings& s) {
   if (key) {
     std::vector<std::vector<int32_t>> matching, other;
     for (std::vector<int32_t>& row : rows) {
-      std::vector<int32_t> tokens = row;
-      if (tokens.back() != tokenize::ChoraleTokens::kEos) {
-        tokens.resize(1 + (tokens.size() - 1) / 4 * 4);
-        tokens.push_back(tokenize::ChoraleTokens::kEos);
-      }
-      const music::ChoraleGrid grid = vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens)
-                                                                          : tokenize::decode_satb16(tokens);
+      const music::ChoraleGrid grid = decode_row(row, vocab);
       (render::guess_key(grid).minor == key->minor ? matching : other).push_back(std::move(row));
     }
     rows = std::move(matching);
@@ -199,13 +205,7 @@ GenerateReport run_generate(const GenerateSettings& s) {
   for (size_t r = 0; r < rows.size(); ++r) {
     const std::string name = s.out + (rows.size() == 1 ? "" : "-" + std::to_string(r + 1));
     if (chorale) {
-      std::vector<int32_t> tokens = rows[r];
-      if (tokens.back() != tokenize::ChoraleTokens::kEos) {
-        tokens.resize(1 + (tokens.size() - 1) / 4 * 4);  // whole steps
-        tokens.push_back(tokenize::ChoraleTokens::kEos);
-      }
-      music::ChoraleGrid grid = vocab == data::VocabId::kSatb16Onset ? tokenize::decode_satb16_onset(tokens)
-                                                                    : tokenize::decode_satb16(tokens);
+      music::ChoraleGrid grid = decode_row(rows[r], vocab);
       if (!s.key.empty()) {
         const KeyChange change = transpose_into_key(grid, *key);
         report.text += name + ": composed in " + change.from + ", transposed by " + std::to_string(change.semitones) +

@@ -135,7 +135,7 @@ InfillReport run_infill(const InfillSettings& s) {
       tempo = std::clamp(60e6 / score.tempos.front().us_per_quarter, 10.0, 400.0);
     }
   } else {
-    std::string path = runtime::resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json";
+    std::string path = runtime::installed_jsb_path();
     std::string ref = s.input;
     const size_t json_at = s.input.find(".json:");
     if (json_at != std::string::npos) {

@@ -45,4 +45,6 @@ std::string resource_dir() {
   return is_directory(BACHGEN_SOURCE_DIR) ? BACHGEN_SOURCE_DIR : "";
 }
 
+std::string installed_jsb_path() { return resource_dir() + "/data/jsb-chorales/Jsb16thSeparated.json"; }
+
 }  // namespace bachgen::runtime

@@ -13,5 +13,8 @@ std::string executable_path();  // /proc/self/exe, resolved
 // The first of: $BACHGEN_HOME; <exe dir>/../share/bachgen (an installed tree); the source
 // tree this binary was built from. Empty when none exists.
 std::string resource_dir();
+// Where scripts/get-data.sh puts the JSB Chorales: RESOURCES/data/jsb-chorales/Jsb16thSeparated.json
+// (generate's SPLIT:INDEX primers and --key, infill's inputs, analyze's Bach column).
+std::string installed_jsb_path();
 
 }  // namespace bachgen::runtime
