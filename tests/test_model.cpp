@@ -55,14 +55,15 @@ TEST(Model, TransformerIsCausal) {
   EXPECT_GT((before.index({Slice(), Slice(12)}) - after.index({Slice(), Slice(12)})).abs().max().item<float>(), 1e-3);
 }
 
-void expect_step_equals_forward(const ModelSpec& spec, int64_t offset) {
+// batch 1 takes the single-row (gemv) paths of both models' steps.
+void expect_step_equals_forward(const ModelSpec& spec, int64_t offset, int64_t batch = 3) {
   torch::manual_seed(2);
   SequenceModel m = build_model(spec);
   m->eval();
   torch::NoGradGuard no_grad;
   const int64_t t = 30;
-  const torch::Tensor tokens = torch::randint(4, m->vocab_size(), {3, t}, torch::kInt64);
-  const torch::Tensor full = m->forward(tokens, torch::full({3}, offset, torch::kInt64));  // (B, T, V)
+  const torch::Tensor tokens = torch::randint(4, m->vocab_size(), {batch, t}, torch::kInt64);
+  const torch::Tensor full = m->forward(tokens, torch::full({batch}, offset, torch::kInt64));  // (B, T, V)
   DecodeState state;
   state.offset = offset;
   for (int64_t i = 0; i < t; ++i) {
@@ -81,6 +82,9 @@ TEST(Model, CachedStepsEqualTheFullForward) {
   plain.transformer.tie_embeddings = false;
   expect_step_equals_forward(plain, 0);
   expect_step_equals_forward(preset("lstm-tiny", "performance388"), 0);
+  expect_step_equals_forward(preset("lstm-tiny", "performance388"), 0, /*batch=*/1);
+  expect_step_equals_forward(preset("lstm-base", "satb16"), 0, /*batch=*/1);
+  expect_step_equals_forward(transformer_spec(), 5, /*batch=*/1);
 }
 
 TEST(Model, PresetsHaveTheirSizes) {

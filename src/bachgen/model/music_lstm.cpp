@@ -2,6 +2,7 @@
 #include "bachgen/model/music_lstm.h"
 
 #include "bachgen/model/fast_dropout.h"
+#include "bachgen/model/relative_attention.h"
 
 namespace bachgen::model {
 
@@ -28,11 +29,39 @@ torch::Tensor MusicLstmImpl::step(const torch::Tensor& tokens, DecodeState& stat
     state.h = torch::zeros({config_.layers, b, config_.hidden}, embedding_->weight.options());
     state.c = torch::zeros_like(state.h);
   }
+  if (b == 1 && !is_training() && embedding_->weight.scalar_type() == torch::kFloat32) return step_one_row(tokens, state);
   auto out = lstm_->forward(embedding_(tokens), std::make_tuple(state.h, state.c));  // (B, 1, hidden)
   state.h = std::get<0>(std::get<1>(out));
   state.c = std::get<1>(std::get<1>(out));
   ++state.length;
   return output_(apply_dropout(dropout_, std::get<0>(out))).squeeze(1);  // (B, V)
+}
+
+// One row, in inference: the same cell as torch::nn::LSTM (gates i, f, g, o; c' = f c + i g,
+// h' = o tanh(c')), each layer's two products as matrix-vector products. torch::nn::LSTM
+// treats one row as a 1-row matrix product, for which OpenBLAS packs the whole weight matrix
+// on every call: half of the time of a token went into that packing.
+torch::Tensor MusicLstmImpl::step_one_row(const torch::Tensor& tokens, DecodeState& state) {
+  const int64_t hidden = config_.hidden;
+  torch::Tensor x = embedding_->weight[tokens.reshape({}).item<int64_t>()];  // (E)
+  const auto params = lstm_->named_parameters(/*recurse=*/false);
+  torch::Tensor h_all = state.h.clone(), c_all = state.c.clone();  // (layers, 1, hidden)
+  for (int64_t layer = 0; layer < config_.layers; ++layer) {
+    const std::string k = std::to_string(layer);
+    const torch::Tensor h = state.h[layer][0], c = state.c[layer][0];  // (hidden)
+    torch::Tensor gates = torch::addmv(params["bias_ih_l" + k], params["weight_ih_l" + k], x);  // (4 hidden)
+    gates.addmv_(params["weight_hh_l" + k], h).add_(params["bias_hh_l" + k]);
+    const std::vector<torch::Tensor> g = gates.split(hidden);
+    const torch::Tensor c_next = torch::sigmoid(g[1]) * c + torch::sigmoid(g[0]) * torch::tanh(g[2]);
+    const torch::Tensor h_next = torch::sigmoid(g[3]) * torch::tanh(c_next);
+    h_all[layer][0].copy_(h_next);
+    c_all[layer][0].copy_(c_next);
+    x = h_next;
+  }
+  state.h = h_all;
+  state.c = c_all;
+  ++state.length;
+  return linear_rows(output_, x.view({1, hidden}));  // (1, V)
 }
 
 double MusicLstmImpl::macs_per_token() const {

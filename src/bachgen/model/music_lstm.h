@@ -31,6 +31,8 @@ class MusicLstmImpl : public SequenceModelImpl {
   double macs_per_token() const;
 
  private:
+  torch::Tensor step_one_row(const torch::Tensor& tokens, DecodeState& state);
+
   LstmConfig config_;
   torch::nn::Embedding embedding_{nullptr};
   torch::nn::LSTM lstm_{nullptr};
