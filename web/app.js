@@ -66,6 +66,11 @@ function sampling() {
 
 function showMode() {
   const m = mode();
+  if (m === 'continue' && state.current) {
+    // Continue after the whole result shown, by four bars unless the user says otherwise.
+    $('primer-steps').value = '0';
+    $('bars').value = String(Math.min(Number($('bars').max) || 32, state.current.bars + 4));
+  }
   $('continue-panel').hidden = m !== 'continue';
   $('melody-panel').hidden = m !== 'harmonize';
   $('bars-label').hidden = m === 'harmonize';

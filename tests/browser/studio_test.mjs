@@ -107,6 +107,14 @@ async function main() {
     check(redrawn !== composed, 'the selection was redrawn as a new result');
     check(await page.$$eval('#history li', (items) => items.length) === 2, 'the session lists both results');
 
+    // Continue the result shown: all of it, four bars more.
+    await page.check('input[name=mode][value=continue]');
+    check(await page.inputValue('#bars') === '6', 'continue offers the result\'s 2 bars + 4');
+    await page.click('#generate');
+    const continued = await waitForNewResult(page, redrawn);
+    const continuedBars = await page.evaluate(async (id) => (await (await fetch(`/api/results/${id}.json`)).json()).bars, continued);
+    check(continuedBars === 6, `the continuation has ${continuedBars} bars`);
+
     // Harmonize a melody entered on the on-screen keyboard.
     await page.check('input[name=mode][value=harmonize]');
     await page.click('#clear-notes');
@@ -120,7 +128,7 @@ async function main() {
     const text = await page.inputValue('#notes');
     check(text === 'C5:1 D5:1 E5:1 F5:1 | G5:2 E5:2 | C5:4', `the keyboard wrote "${text}"`);
     await page.click('#generate');
-    const harmonized = await waitForNewResult(page, redrawn);
+    const harmonized = await waitForNewResult(page, continued);
     check(await page.$eval('#roll', (c) => c.dataset.voices) === '4', 'the harmonization has four voices');
     const soprano = await page.evaluate(async (id) => {
       const notes = await (await fetch(`/api/results/${id}.json`)).json();

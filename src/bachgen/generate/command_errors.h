@@ -3,8 +3,10 @@
 // past its time limit. what() reads as the command line prints it. Torch-free.
 #pragma once
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <utility>
 
 namespace bachgen::generate {
 
@@ -18,9 +20,15 @@ struct OptionError : std::runtime_error {
 // The generation ran longer than its time limit and was stopped; nothing was written.
 struct TimeLimitExceeded : std::runtime_error {
   explicit TimeLimitExceeded(double limit_seconds)
-      : std::runtime_error("the generation ran past its time limit of " + std::to_string(static_cast<int>(limit_seconds)) + " s"),
-        seconds(limit_seconds) {}
+      : std::runtime_error("the generation ran past its time limit of " + format(limit_seconds) + " s"), seconds(limit_seconds) {}
   double seconds;
+
+ private:
+  static std::string format(double value) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%g", value);
+    return text;
+  }
 };
 
 }  // namespace bachgen::generate
