@@ -129,10 +129,9 @@ class ModelBackend : public StudioBackend {
     }
     try {
       const generate::GenerateReport report = generate::run_generate(s);
-      json details = {{"new_tokens", report.new_tokens},
-                      {"tokens_per_second", report.tokens_per_second},
-                      {"voice_leading_fallbacks", report.voice_leading_fallbacks}};
-      if (!report.text.empty()) details["log"] = replace_all(report.text, job.file(""), "");
+      const json details = {{"new_tokens", report.new_tokens},
+                            {"tokens_per_second", report.tokens_per_second},
+                            {"voice_leading_fallbacks", report.voice_leading_fallbacks}};
       return collect(job, report.grids.at(0), report.output, report.seconds, details);
     } catch (const generate::OptionError& e) {
       throw RequestError(field_of(e.option), without_flag(replace_all(e.what(), s.primer, primer_name)));

@@ -143,9 +143,13 @@ GradientBucketer::GradientBucketer(ProcessGroup& group, std::vector<torch::Tenso
   }
   if (overlap_) {
     for (size_t k = 0; k < n; ++k) {
-      parameters_[k].register_hook([this, k](const torch::Tensor& grad) { on_gradient(k, grad); });
+      hooks_.push_back(parameters_[k].register_hook([this, k](const torch::Tensor& grad) { on_gradient(k, grad); }));
     }
   }
+}
+
+GradientBucketer::~GradientBucketer() {
+  for (size_t k = 0; k < hooks_.size(); ++k) parameters_[k].remove_hook(hooks_[k]);
 }
 
 void GradientBucketer::arm() {

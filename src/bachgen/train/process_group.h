@@ -48,6 +48,7 @@ struct CommStats {
 class GradientBucketer {
  public:
   GradientBucketer(ProcessGroup& group, std::vector<torch::Tensor> parameters, size_t bucket_bytes, bool overlap);
+  ~GradientBucketer();  // removes its hooks: the parameters may outlive it
   GradientBucketer(const GradientBucketer&) = delete;
   GradientBucketer& operator=(const GradientBucketer&) = delete;
   // Call before the step's last backward pass.
@@ -70,6 +71,7 @@ class GradientBucketer {
   std::vector<size_t> bucket_of_, offset_of_;
   std::vector<Bucket> buckets_;
   std::vector<bool> arrived_;
+  std::vector<unsigned> hooks_;  // per parameter, when overlapping
   bool overlap_;
   bool armed_ = false;
 };
