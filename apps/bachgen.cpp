@@ -364,6 +364,12 @@ int main(int argc, char** argv) {
   add_audio_options(gen_cmd, gen.audio, gen.soundfont);
   gen_cmd->add_flag("--full-length", gen.full_length, "Chorales: do not end early at a bar line");
   gen_cmd->add_flag("!--no-cache", gen.use_cache, "Recompute the whole prefix every step (slow; to measure the KV cache)");
+  gen_cmd->add_option("--decoder", gen.decoder, "fast: the fused batch-1 decoder, a sample at a time; torch: LibTorch's step, all samples as one batch")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"fast", "torch"}));
+  gen_cmd->add_option("--decode-weights", gen.decode_weights, "The fast decoder's weights: int8 (per-row scales, fp16 cache) or fp32 (exact)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"int8", "fp32"}));
   gen_cmd->add_option("--out", gen.out, "Output name: NAME.mid (NAME-1.mid ... with --count)")->required();
 
   generate::HarmonizeSettings harm;

@@ -25,14 +25,35 @@ using bachgen::generate::GenerateStats;
 
 namespace {
 
-double tail_rate(bachgen::model::SequenceModelImpl& m, int64_t length, bool cache) {
+// How a run decodes: the fused decoder (fp32 or int8 weights), LibTorch's step, or recompute.
+struct Mode {
+  bool cache = true, fast = true;
+  bachgen::model::DecodeWeights weights = bachgen::model::DecodeWeights::kFp32;
+};
+
+GenerateOptions options_for(const Mode& mode) {
+  GenerateOptions o;
+  o.use_cache = mode.cache;
+  o.fast_decoder = mode.fast;
+  o.decode_weights = mode.weights;
+  return o;
+}
+
+double whole_rate(bachgen::model::SequenceModelImpl& m, int64_t length, const Mode& mode) {
+  GenerateOptions o = options_for(mode);
+  o.max_new_tokens = length - 1;
+  GenerateStats whole;
+  bachgen::generate::generate_tokens(m, {1}, o, &whole);
+  return whole.new_tokens / whole.seconds;
+}
+
+double tail_rate(bachgen::model::SequenceModelImpl& m, int64_t length, const Mode& mode) {
   const int64_t tail = 16;
   std::vector<int32_t> primer = {1};
   bachgen::generate::Rng rng(9);
   while (static_cast<int64_t>(primer.size()) < length - tail) primer.push_back(4 + static_cast<int32_t>(rng.next() % 40));
-  GenerateOptions o;
+  GenerateOptions o = options_for(mode);
   o.max_new_tokens = tail;
-  o.use_cache = cache;
   GenerateStats stats;
   // The cached generator first feeds the primer through the cache; only the new tokens count.
   bachgen::generate::generate_tokens(m, primer, o, &stats);
@@ -56,20 +77,20 @@ int main(int argc, char** argv) {
   bachgen::model::SequenceModel m = bachgen::model::build_model(spec);
   bachgen::io::make_directories(out_dir);
   bachgen::model::save_model(out_dir + "/" + preset + ".pt", spec, *m);
+  const Mode libtorch{true, false}, fast_fp32{true, true, bachgen::model::DecodeWeights::kFp32};
+  const Mode fast_int8{true, true, bachgen::model::DecodeWeights::kInt8}, recompute{false, false};
   for (int64_t length : lengths) {
-    GenerateOptions o;
-    o.max_new_tokens = length - 1;
-    GenerateStats whole;
-    bachgen::generate::generate_tokens(*m, {1}, o, &whole);
-    const double cached_tail = tail_rate(*m, length, true);
-    const double recompute_tail = tail_rate(*m, length, false);
+    const double int8_tail = tail_rate(*m, length, fast_int8);
+    const double recompute_tail = tail_rate(*m, length, recompute);
     const nlohmann::json j = {{"preset", preset},
                               {"length", length},
                               {"threads", threads},
-                              {"cached_tokens_per_second", whole.new_tokens / whole.seconds},
-                              {"cached_tail", cached_tail},
+                              {"libtorch_step", whole_rate(*m, length, libtorch)},
+                              {"fast_fp32", whole_rate(*m, length, fast_fp32)},
+                              {"fast_int8", whole_rate(*m, length, fast_int8)},
+                              {"fast_int8_tail", int8_tail},
                               {"recompute_tail", recompute_tail},
-                              {"speedup", cached_tail / recompute_tail}};
+                              {"speedup", int8_tail / recompute_tail}};
     std::printf("%s\n", j.dump().c_str());
     std::fflush(stdout);
   }

@@ -16,6 +16,7 @@
 #include "bachgen/generate/chorale_output.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/model/fast_decode.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/music/score.h"
 #include "bachgen/train/evaluate.h"
@@ -54,6 +55,34 @@ TEST(BundledModels, TheChoraleModelScoresAsItsCardSays) {
   const train::EvalResult r = train::evaluate_shard(*m.model, jsb_test_shard(dir), 4096);
   EXPECT_NEAR(r.nll_per_token, c.at("test_nll_per_token").get<double>(), 0.005);
   EXPECT_NE(readme().find(fixed4(c.at("test_nll_per_token").get<double>())), std::string::npos) << "the card's table";
+}
+
+// Generation decodes through model/fast_decode.h, by default with int8 weights: scored that way
+// (teacher forcing, token by token), the chorale model keeps LibTorch's NLL. The first 5 test
+// chorales (the whole split takes minutes token by token; docs/generation.md has its figures).
+TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
+  BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
+  const model::LoadedModel m = model::load_model(generate::resolve_model("", "jsb-default"), "satb16");
+  const data::TokenShard all = jsb_test_shard(dir);
+  data::TokenShard shard;
+  for (size_t p = 0; p < 5; ++p) shard.add_piece(std::vector<int32_t>(all.piece(p), all.piece(p) + all.piece_length(p)));
+  const train::EvalResult reference = train::evaluate_shard(*m.model, shard, 4096);
+  for (const model::DecodeWeights w : {model::DecodeWeights::kFp32, model::DecodeWeights::kInt8}) {
+    const auto decoder = model::make_fast_decoder(*m.model, w);
+    ASSERT_NE(decoder, nullptr);
+    double nll = 0;
+    int64_t tokens = 0;
+    for (size_t p = 0; p < shard.pieces(); ++p) {
+      const std::vector<int32_t> piece(shard.piece(p), shard.piece(p) + shard.piece_length(p));
+      nll += model::sequence_nll(*decoder, piece.data(), piece.size());
+      tokens += static_cast<int64_t>(piece.size()) - 1;
+    }
+    EXPECT_EQ(tokens, reference.tokens);
+    std::printf("%s: %.5f nats per token (LibTorch %.5f)\n", model::decode_weights_name(w), nll / tokens,
+                reference.nll_per_token);
+    EXPECT_NEAR(nll / tokens, reference.nll_per_token, w == model::DecodeWeights::kFp32 ? 1e-4 : 2e-3)
+        << model::decode_weights_name(w);
+  }
 }
 
 TEST(BundledModels, TheHarmonizerScoresAsItsCardSays) {

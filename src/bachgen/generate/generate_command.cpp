@@ -167,6 +167,13 @@ GenerateReport run_generate(const GenerateSettings& s) {
   constexpr int kKeyCandidates = 8;
   o.count = key ? kKeyCandidates * s.count : s.count;
   o.use_cache = s.use_cache;
+  if (s.decoder != "fast" && s.decoder != "torch") throw OptionError("decoder", "--decoder: fast or torch, not '" + s.decoder + "'");
+  o.fast_decoder = s.decoder == "fast";
+  try {
+    o.decode_weights = model::parse_decode_weights(s.decode_weights);
+  } catch (const std::invalid_argument& e) {
+    throw OptionError("decode-weights", std::string("--decode-weights: ") + e.what());
+  }
   o.time_limit_seconds = s.time_limit_seconds;
   o.eos = tokenize::ChoraleTokens::kEos;
   if (chorale) {
@@ -233,9 +240,9 @@ GenerateReport run_generate(const GenerateSettings& s) {
     }
   }
   char line[256];
-  std::snprintf(line, sizeof line, "generated %d sample(s), %lld new tokens in %.2f s (%.0f tokens/s, %s)\n",
+  std::snprintf(line, sizeof line, "generated %d sample(s), %lld new tokens in %.2f s (%.0f tokens/s, %s, %s decoder)\n",
                 s.count, static_cast<long long>(stats.new_tokens), stats.seconds, report.tokens_per_second,
-                s.use_cache ? "KV cache" : "no cache");
+                s.use_cache ? "KV cache" : "no cache", stats.decoder.c_str());
   report.text = line + report.text;
   if (chorale && s.voice_leading == "strict") {
     report.text += "voice leading: strict (" + std::to_string(report.voice_leading_fallbacks) +

@@ -26,6 +26,8 @@ struct GenerateSettings {
   int count = 1;                // samples: NAME.mid (+ .musicxml), or NAME-1.mid ... NAME-N.mid
   double tempo = 80;            // chorales: quarter notes per minute
   bool use_cache = true;        // false: recompute the prefix every step (to measure the cache)
+  std::string decoder = "fast";          // fast (model/fast_decode.h, a row at a time) | torch (LibTorch's step, one batch)
+  std::string decode_weights = "int8";   // the fast decoder's weights: int8 | fp32 (docs/generation.md)
   bool full_length = false;     // chorales: never end early at a bar line (no EOS until the length)
   std::string voice_leading = "strict";  // chorales: strict | off (music/voice_leading.h rules)
   std::string audio = "wav";    // wav | flac | none: NAME.wav / NAME.flac through FluidSynth

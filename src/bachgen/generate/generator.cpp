@@ -22,6 +22,65 @@ Rng row_rng(uint64_t seed, int row) { return Rng(seed ^ (0xda942042e4dd58b5ULL *
 
 }  // namespace
 
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Rows that finished early carry filler after their EOS: cut it.
+void cut_after_eos(std::vector<std::vector<int32_t>>& rows, size_t primer_length, int32_t eos) {
+  for (auto& row : rows) {
+    for (size_t i = primer_length; i < row.size(); ++i) {
+      if (row[i] == eos) {
+        row.resize(i + 1);
+        break;
+      }
+    }
+  }
+}
+
+// The fast decoder draws the rows one after another: at batch 1 it outruns LibTorch's batched
+// step (docs/benchmarks.md), and each row's stream is its own, so the rows are the batch's.
+std::vector<std::vector<int32_t>> generate_fast(model::FastDecoder& fast, const std::vector<int32_t>& primer,
+                                               const GenerateOptions& o, GenerateStats* stats,
+                                               std::chrono::steady_clock::time_point start) {
+  const size_t vocab = static_cast<size_t>(fast.vocab_size());
+  std::vector<uint8_t> allowed(vocab);
+  std::vector<std::vector<int32_t>> rows;
+  int64_t calls = 0, produced = 0;
+  double prefill = 0;
+  for (int r = 0; r < o.count; ++r) {
+    const auto row_start = std::chrono::steady_clock::now();
+    Rng rng = row_rng(o.seed, r);
+    std::vector<int32_t> row = primer;
+    row.reserve(primer.size() + static_cast<size_t>(o.max_new_tokens));
+    fast.reset(/*offset=*/0, static_cast<int64_t>(primer.size()) + o.max_new_tokens);
+    const float* logits = nullptr;
+    for (int32_t t : primer) logits = fast.step(t), ++calls;
+    prefill += seconds_since(row_start);
+    for (int64_t k = 0; k < o.max_new_tokens; ++k) {
+      if (o.time_limit_seconds > 0 && seconds_since(start) > o.time_limit_seconds) throw TimeLimitExceeded(o.time_limit_seconds);
+      std::fill(allowed.begin(), allowed.end(), uint8_t{1});
+      if (o.constraint) o.constraint(row, allowed.data());
+      const int token = sample(logits, vocab, o.sampling, rng, allowed.data());
+      row.push_back(token);
+      ++produced;
+      if (token == o.eos || k + 1 == o.max_new_tokens) break;
+      logits = fast.step(token), ++calls;
+    }
+    rows.push_back(std::move(row));
+  }
+  if (stats != nullptr) {
+    stats->steps = calls;
+    stats->new_tokens = produced;
+    stats->prefill_seconds = prefill;
+  }
+  return rows;
+}
+
+}  // namespace
+
 std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, const std::vector<int32_t>& primer,
                                                   const GenerateOptions& o, GenerateStats* stats) {
   if (primer.empty()) throw std::invalid_argument("generation needs a primer of at least one token (BOS)");
@@ -33,6 +92,16 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
   }
   torch::InferenceMode inference;
   m.eval();
+  if (o.use_cache && o.fast_decoder) {
+    if (const std::unique_ptr<model::FastDecoder> fast = model::make_fast_decoder(m, o.decode_weights)) {
+      std::vector<std::vector<int32_t>> rows = generate_fast(*fast, primer, o, stats, start);
+      if (stats != nullptr) {
+        stats->decoder = std::string("fast ") + model::decode_weights_name(o.decode_weights);
+        stats->seconds = seconds_since(start);
+      }
+      return rows;
+    }
+  }
   const int n = o.count;
   std::vector<std::vector<int32_t>> rows(static_cast<size_t>(n), primer);
   std::vector<Rng> rngs;
@@ -49,12 +118,10 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
       ++calls;
     }
   }
-  const double prefill = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const double prefill = seconds_since(start);
   int64_t produced = 0;
   for (int64_t k = 0; k < o.max_new_tokens; ++k) {
-    if (o.time_limit_seconds > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > o.time_limit_seconds) {
-      throw TimeLimitExceeded(o.time_limit_seconds);
-    }
+    if (o.time_limit_seconds > 0 && seconds_since(start) > o.time_limit_seconds) throw TimeLimitExceeded(o.time_limit_seconds);
     if (!o.use_cache) {
       std::vector<int64_t> flat;
       for (const auto& row : rows) flat.insert(flat.end(), row.begin(), row.end());
@@ -89,20 +156,13 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
       ++calls;
     }
   }
-  // Rows that finished early carry filler after their EOS: cut it.
-  for (auto& row : rows) {
-    for (size_t i = primer.size(); i < row.size(); ++i) {
-      if (row[i] == o.eos) {
-        row.resize(i + 1);
-        break;
-      }
-    }
-  }
+  cut_after_eos(rows, primer.size(), o.eos);
   if (stats != nullptr) {
     stats->steps = calls;
     stats->new_tokens = produced;
+    stats->decoder = o.use_cache ? "LibTorch step" : "LibTorch recompute";
     stats->prefill_seconds = prefill;
-    stats->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    stats->seconds = seconds_since(start);
   }
   return rows;
 }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "bachgen/generate/sampler.h"
+#include "bachgen/model/fast_decode.h"
 #include "bachgen/music/voice_leading.h"
 
 namespace bachgen::model {
@@ -31,6 +32,11 @@ struct GenerateOptions {
   int64_t max_new_tokens = 1024;
   int32_t eos = -1;            // stop a row when it draws this token (-1: never)
   bool use_cache = true;
+  // With the cache: the fused batch-1 decoder of model/fast_decode.h, one row after another
+  // (false: the model's own LibTorch step, all rows as one batch), its weights fp32 or int8.
+  // Models it does not cover use their step anyway.
+  bool fast_decoder = true;
+  model::DecodeWeights decode_weights = model::DecodeWeights::kFp32;
   Constraint constraint;       // optional
   double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (command_errors.h) once it passes
 };
@@ -40,6 +46,7 @@ struct GenerateStats {
   double seconds = 0;
   double prefill_seconds = 0;  // of `seconds`: feeding the primer through the cache
   int64_t new_tokens = 0;      // over all rows
+  std::string decoder;         // "fast fp32", "fast int8", "LibTorch step" or "LibTorch recompute"
 };
 
 // Rows start from `primer` (BOS ...). Each row ends at its EOS (kept) or at max_new_tokens.
