@@ -424,6 +424,9 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   eval_cmd->add_flag("--json", eval.json, "One JSON object");
+  eval_cmd->add_option("--decode-weights", eval.decode_weights,
+                       "int8 | fp32: score token by token through generation's fast decoder with these weights")
+      ->check(CLI::IsMember({"int8", "fp32"}));
   eval_cmd->add_flag("--mean-field", eval.mean_field,
                      "Conditioning models: only the one-pass score of ATB given S (the chained one takes a pass per step)");
 

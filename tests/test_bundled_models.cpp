@@ -74,7 +74,7 @@ TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
     int64_t tokens = 0;
     for (size_t p = 0; p < shard.pieces(); ++p) {
       const std::vector<int32_t> piece(shard.piece(p), shard.piece(p) + shard.piece_length(p));
-      nll += model::sequence_nll(*decoder, piece.data(), piece.size());
+      nll += model::score_sequence(*decoder, piece.data(), piece.size()).nll;
       tokens += static_cast<int64_t>(piece.size()) - 1;
     }
     EXPECT_EQ(tokens, reference.tokens);

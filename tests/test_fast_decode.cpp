@@ -165,9 +165,22 @@ TEST(FastDecode, ScoresASequenceAsItsLogitsSay) {
   const auto tokens = random_tokens(m->vocab_size(), 20, 4);
   const torch::Tensor lp = torch::log_softmax(torch_logits(*m, tokens, 0), -1);
   double expected = 0;
-  for (size_t i = 0; i + 1 < tokens.size(); ++i) expected -= lp[static_cast<int64_t>(i)][tokens[i + 1]].item<double>();
-  EXPECT_NEAR(sequence_nll(*fast, tokens.data(), tokens.size()), expected, 1e-4);
-  EXPECT_EQ(sequence_nll(*fast, tokens.data(), 1), 0.0);
+  int64_t correct = 0;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+    expected -= lp[static_cast<int64_t>(i)][tokens[i + 1]].item<double>();
+    correct += lp[static_cast<int64_t>(i)].argmax().item<int64_t>() == tokens[i + 1];
+  }
+  const SequenceScore score = score_sequence(*fast, tokens.data(), tokens.size());
+  EXPECT_NEAR(score.nll, expected, 1e-4);
+  EXPECT_EQ(score.correct, correct);
+  EXPECT_EQ(score.count, 19);
+  EXPECT_EQ(score_sequence(*fast, tokens.data(), 1).count, 0);
+  // From another start: the positions (the voice embedding here) move with it.
+  const torch::Tensor shifted = torch::log_softmax(torch_logits(*m, tokens, 3), -1);
+  double expected_shifted = 0;
+  for (size_t i = 0; i + 1 < tokens.size(); ++i) expected_shifted -= shifted[static_cast<int64_t>(i)][tokens[i + 1]].item<double>();
+  EXPECT_NEAR(score_sequence(*fast, tokens.data(), tokens.size(), 3).nll, expected_shifted, 1e-4);
+  EXPECT_GT(std::abs(expected_shifted - expected), 1e-3);
 }
 
 TEST(FastDecode, RefusesWhatItCannotDecode) {

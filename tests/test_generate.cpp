@@ -159,5 +159,33 @@ TEST(GenerateCommand, WritesWholeBarsThatStartWithThePrimer) {
   EXPECT_NE(short_len.err.find("the primer already has 32 steps"), std::string::npos) << short_len.err;
 }
 
+TEST(GenerateCommand, TheDecodersWriteTheSameMusic) {
+  const std::string model_path = testing::test_file("tiny-decoders.pt");
+  model::ModelSpec spec = model::preset("tiny", "satb16");
+  torch::manual_seed(5);
+  model::SequenceModel m = model::build_model(spec);
+  model::save_model(model_path, spec, *m);
+  const std::string common = "generate --model '" + model_path + "' --bars 4 --seed 9 --count 2 --audio none ";
+  const std::string out = testing::test_file("decoders");
+  const testing::CliResult fast = testing::run_command(BACHGEN_CLI, common + "--decode-weights fp32 --out '" + out + "-fast'");
+  ASSERT_EQ(fast.exit_code, 0) << fast.err;
+  EXPECT_NE(fast.out.find("fast fp32 decoder"), std::string::npos) << fast.out;
+  const testing::CliResult torch_step = testing::run_command(BACHGEN_CLI, common + "--decoder torch --out '" + out + "-torch'");
+  ASSERT_EQ(torch_step.exit_code, 0) << torch_step.err;
+  EXPECT_NE(torch_step.out.find("LibTorch step decoder"), std::string::npos) << torch_step.out;
+  // fp32 weights: the fast decoder, a sample at a time, writes the batch's MIDI files byte for
+  // byte (the MusicXML files differ in their titles, the output names).
+  for (const char* suffix : {"-1.mid", "-2.mid"}) {
+    EXPECT_EQ(io::read_file_bytes(out + "-fast" + suffix, 1 << 24), io::read_file_bytes(out + "-torch" + suffix, 1 << 24)) << suffix;
+  }
+  const testing::CliResult int8 = testing::run_command(BACHGEN_CLI, common + "--out '" + out + "-int8'");
+  ASSERT_EQ(int8.exit_code, 0) << int8.err;
+  EXPECT_NE(int8.out.find("fast int8 decoder"), std::string::npos) << int8.out;
+  const testing::CliResult bad = testing::run_command(BACHGEN_CLI, common + "--decode-weights int4 --out '" + out + "-bad'");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("--decode-weights"), std::string::npos) << bad.err;
+  EXPECT_FALSE(io::is_regular_file(out + "-bad-1.mid"));
+}
+
 }  // namespace
 }  // namespace bachgen::generate

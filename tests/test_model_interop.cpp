@@ -223,6 +223,22 @@ TEST(ModelInterop, EvalEqualsTheSumOfPieceScores) {
       BACHGEN_CLI, "eval --model '" + model_path + "' --data '" + dir + "' --window 8 --json");
   ASSERT_EQ(w.exit_code, 0) << w.err;
   EXPECT_EQ(nlohmann::json::parse(w.out)["tokens"].get<size_t>(), tokens);
+  // Through generation's fast decoder, the same windows (whole pieces, and of 8 tokens at their
+  // offsets): fp32 the same score up to rounding, int8 close to it.
+  for (const std::string window : {"4096", "8"}) {
+    const nlohmann::json forward = nlohmann::json::parse(
+        testing::run_command(BACHGEN_CLI, "eval --model '" + model_path + "' --data '" + dir + "' --window " + window + " --json").out);
+    for (const std::string weights : {"fp32", "int8"}) {
+      const testing::CliResult f = testing::run_command(BACHGEN_CLI, "eval --model '" + model_path + "' --data '" + dir +
+                                                                         "' --window " + window + " --decode-weights " + weights + " --json");
+      ASSERT_EQ(f.exit_code, 0) << f.err;
+      const nlohmann::json fj = nlohmann::json::parse(f.out);
+      EXPECT_EQ(fj["decoder"], "fast " + weights);
+      EXPECT_EQ(fj["tokens"], forward["tokens"]);
+      EXPECT_NEAR(fj["nll"].get<double>(), forward["nll"].get<double>(),
+                  (weights == "fp32" ? 1e-5 : 1e-2) * forward["nll"].get<double>()) << weights << " window " << window;
+    }
+  }
   // A model of another vocabulary is refused.
   const ModelSpec other = preset("tiny", "performance388");
   SequenceModel om = build_model(other);

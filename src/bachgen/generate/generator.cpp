@@ -58,7 +58,7 @@ std::vector<std::vector<int32_t>> generate_fast(model::FastDecoder& fast, const 
     fast.reset(/*offset=*/0, static_cast<int64_t>(primer.size()) + o.max_new_tokens);
     const float* logits = nullptr;
     for (int32_t t : primer) logits = fast.step(t), ++calls;
-    prefill += seconds_since(row_start);
+    prefill += seconds_since(r == 0 ? start : row_start);  // the first row's includes making the decoder
     for (int64_t k = 0; k < o.max_new_tokens; ++k) {
       if (o.time_limit_seconds > 0 && seconds_since(start) > o.time_limit_seconds) throw TimeLimitExceeded(o.time_limit_seconds);
       std::fill(allowed.begin(), allowed.end(), uint8_t{1});

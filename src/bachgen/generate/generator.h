@@ -44,7 +44,7 @@ struct GenerateOptions {
 struct GenerateStats {
   int64_t steps = 0;           // model calls
   double seconds = 0;
-  double prefill_seconds = 0;  // of `seconds`: feeding the primer through the cache
+  double prefill_seconds = 0;  // of `seconds`: before the first draw of each row (the primer through the cache; the fast decoder: making it too)
   int64_t new_tokens = 0;      // over all rows
   std::string decoder;         // "fast fp32", "fast int8", "LibTorch step" or "LibTorch recompute"
 };

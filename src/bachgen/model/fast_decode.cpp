@@ -768,20 +768,22 @@ bool fast_decode_uses_avx2() { return g_avx2; }
 
 void fast_decode_use_avx2(bool on) { g_avx2 = on && kCpuHasAvx2; }
 
-double sequence_nll(FastDecoder& decoder, const int32_t* tokens, size_t n) {
-  decoder.reset(/*offset=*/0, static_cast<int64_t>(n));
-  double nll = 0;
+SequenceScore score_sequence(FastDecoder& decoder, const int32_t* tokens, size_t n, int64_t offset) {
+  decoder.reset(offset, static_cast<int64_t>(n));
+  SequenceScore score;
   const int64_t v = decoder.vocab_size();
   for (size_t i = 0; i + 1 < n; ++i) {
     const float* logits = decoder.step(tokens[i]);
     const int32_t target = tokens[i + 1];
     if (target < 0 || target >= v) throw std::out_of_range("token " + std::to_string(target) + " is outside the vocabulary");
-    const float top = *std::max_element(logits, logits + v);
+    const float* top = std::max_element(logits, logits + v);
     double sum = 0;
-    for (int64_t k = 0; k < v; ++k) sum += std::exp(static_cast<double>(logits[k] - top));
-    nll += std::log(sum) + top - logits[target];
+    for (int64_t k = 0; k < v; ++k) sum += std::exp(static_cast<double>(logits[k] - *top));
+    score.nll += std::log(sum) + *top - logits[target];
+    score.correct += top - logits == target;
+    ++score.count;
   }
-  return nll;
+  return score;
 }
 
 }  // namespace bachgen::model

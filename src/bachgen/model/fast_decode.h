@@ -92,9 +92,14 @@ std::unique_ptr<FastDecoder> make_fast_transformer(const FastTransformerWeights&
 // Its team is LibTorch's intra-op thread count (--threads).
 std::unique_ptr<FastDecoder> make_fast_decoder(SequenceModelImpl& model, DecodeWeights format);
 
-// Teacher forcing from position 0: the summed NLL (nats) of tokens[1..n) given what precedes
-// each (what `bachgen eval` reports per token, through this decoder).
-double sequence_nll(FastDecoder& decoder, const int32_t* tokens, size_t n);
+// Teacher forcing: tokens[0] at absolute position `offset`, each of tokens[1..n) scored given
+// what precedes it (what `bachgen eval --decode-weights` reports, through this decoder).
+struct SequenceScore {
+  double nll = 0;       // summed, nats
+  int64_t correct = 0;  // targets that were the argmax
+  int64_t count = 0;    // targets scored: n - 1
+};
+SequenceScore score_sequence(FastDecoder& decoder, const int32_t* tokens, size_t n, int64_t offset = 0);
 
 // Whether the AVX2 kernels run (on CPUs with AVX2, FMA and F16C; elsewhere portable loops,
 // the same results up to rounding order, and int8 mode keeps its cache in fp32).

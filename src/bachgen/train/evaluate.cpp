@@ -12,6 +12,7 @@
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/generate/infill.h"
+#include "bachgen/model/fast_decode.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/tokenize/satb16.h"
 
@@ -29,6 +30,16 @@ BatchScore score_batch(const torch::Tensor& raw_logits, const torch::Tensor& tar
   const torch::Tensor mask = raw_mask.to(torch::kFloat64);
   return {(nll * mask).sum().item<double>(), ((logits.argmax(-1) == target).to(torch::kFloat64) * mask).sum().item<double>(),
           mask.sum().item<double>()};
+}
+
+// The per-token figures from the sums.
+EvalResult finish(EvalResult r, double correct, data::VocabId vocab) {
+  if (r.tokens == 0) throw std::runtime_error("no tokens to score");
+  r.nll_per_token = r.nll / static_cast<double>(r.tokens);
+  r.nll_per_step = vocab == data::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
+  r.accuracy = correct / static_cast<double>(r.tokens);
+  r.perplexity = std::exp(r.nll_per_token);
+  return r;
 }
 
 }  // namespace
@@ -60,12 +71,32 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
     correct += score.correct;
     r.tokens += static_cast<int64_t>(score.count);
   }
-  if (r.tokens == 0) throw std::runtime_error("no tokens to score");
-  r.nll_per_token = r.nll / static_cast<double>(r.tokens);
-  r.nll_per_step = shard.vocab == data::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
-  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.tokens);
-  r.perplexity = std::exp(r.nll_per_token);
-  return r;
+  return finish(r, static_cast<double>(correct), shard.vocab);
+}
+
+EvalResult evaluate_shard_decoded(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window,
+                                  const std::string& weights) {
+  if (window < 2) throw std::invalid_argument("the evaluation window must be at least 2 tokens");
+  torch::NoGradGuard no_grad;
+  m.eval();
+  const std::unique_ptr<model::FastDecoder> decoder = model::make_fast_decoder(m, model::parse_decode_weights(weights));
+  if (!decoder) throw std::runtime_error("the fast decoder covers causal transformers and LSTMs on the CPU, not this " + m.kind() + " model");
+  EvalResult r;
+  int64_t correct = 0;
+  for (size_t p = 0; p < shard.pieces(); ++p) {
+    const size_t n = shard.piece_length(p);
+    r.pieces += n >= 2;
+    const std::vector<int32_t> tokens(shard.piece(p), shard.piece(p) + n);
+    // evaluation_batches' windows: [start, start + window] at offset start.
+    for (size_t start = 0; start + 1 < n; start += static_cast<size_t>(window)) {
+      const size_t end = std::min(n, start + static_cast<size_t>(window) + 1);
+      const model::SequenceScore s = model::score_sequence(*decoder, tokens.data() + start, end - start, static_cast<int64_t>(start));
+      r.nll += s.nll;
+      correct += s.correct;
+      r.tokens += s.count;
+    }
+  }
+  return finish(r, static_cast<double>(correct), shard.vocab);
 }
 
 namespace {
@@ -198,7 +229,11 @@ EvalResult evaluate(const EvalSettings& s) {
                              " tokens but the model " + s.model + " is for " + loaded.spec.vocab);
   }
   try {
-    if (loaded.spec.kind == "chorale-infill") return evaluate_harmonization(*loaded.model, shard, !s.mean_field);
+    if (loaded.spec.kind == "chorale-infill") {
+      if (!s.decode_weights.empty()) throw std::runtime_error("--decode-weights: the conditioning model is not decoded token by token");
+      return evaluate_harmonization(*loaded.model, shard, !s.mean_field);
+    }
+    if (!s.decode_weights.empty()) return evaluate_shard_decoded(*loaded.model, shard, s.window, s.decode_weights);
     return evaluate_shard(*loaded.model, shard, s.window);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(s.data + " (" + s.split + "): " + e.what());
@@ -237,14 +272,17 @@ std::string eval_report(const EvalSettings& s) {
     j["nll"] = r.nll;
     j["nll_per_token"] = r.nll_per_token;
     j["window"] = s.window;
+    j["decoder"] = s.decode_weights.empty() ? "forward" : "fast " + s.decode_weights;
     if (r.nll_per_step > 0) j["nll_per_step"] = r.nll_per_step;
     return j.dump() + "\n";
   }
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "%s on %s/%s: %lld pieces, %lld tokens\n  NLL %.4f nats per token%s, accuracy %.4f, "
+                "%s on %s/%s%s: %lld pieces, %lld tokens\n  NLL %.4f nats per token%s, accuracy %.4f, "
                 "perplexity %.3f\n",
-                s.model.c_str(), s.data.c_str(), s.split.c_str(), static_cast<long long>(r.pieces),
+                s.model.c_str(), s.data.c_str(), s.split.c_str(),
+                s.decode_weights.empty() ? "" : (" (fast decoder, " + s.decode_weights + " weights)").c_str(),
+                static_cast<long long>(r.pieces),
                 static_cast<long long>(r.tokens), r.nll_per_token,
                 r.nll_per_step > 0 ? (" (" + std::to_string(r.nll_per_step).substr(0, 6) + " per 16th step)").c_str() : "",
                 r.accuracy, r.perplexity);

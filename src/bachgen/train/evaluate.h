@@ -23,6 +23,8 @@ struct EvalSettings {
   int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
   bool json = false;
   bool mean_field = false;    // conditioning models: the one-pass score only (fast)
+  std::string decode_weights;  // int8 | fp32: score through generation's fast decoder, token by
+                               // token (model/fast_decode.h); empty: the model's forward pass
 };
 
 struct EvalResult {
@@ -63,6 +65,10 @@ EvalResult evaluate(const EvalSettings& settings);
 // The same over a shard already loaded, with a model already built: what the trainer's
 // validation uses too. Leaves the model in eval mode.
 EvalResult evaluate_shard(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window);
+// The same windows and figures, through generation's fast batch-1 decoder with `weights`
+// ("int8" | "fp32"); throws std::runtime_error for models it does not cover.
+EvalResult evaluate_shard_decoded(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window,
+                                  const std::string& weights);
 std::string eval_report(const EvalSettings& settings);  // text or JSON
 
 }  // namespace bachgen::train
