@@ -37,6 +37,7 @@ namespace {
 
 bool detect_avx2() {
 #if BACHGEN_X86
+  __builtin_cpu_init();  // this runs as a static initializer, possibly before libgcc's own
   return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c");
 #else
   return false;
@@ -154,14 +155,24 @@ BACHGEN_AVX2 uint16_t to_half_f16c(float v) { return _cvtss_sh(v, _MM_FROUND_TO_
 // y[r] = scale[r] (W[r] . x) for r in [begin, end); no scale: 1. Four rows at a time share
 // each load of x.
 template <typename W>
-BACHGEN_AVX2 void gemv_avx2(const W* w, const float* scale, int64_t cols, const float* x, float* y, int64_t begin,
-                            int64_t end) {
-  const int64_t c8 = cols & ~int64_t{7};
-  const auto finish = [&](int64_t r, __m256 acc, const W* row) {
+struct GemvRows {
+  const float* scale;
+  int64_t cols, c8;
+  const float* x;
+  float* y;
+  // Row r's sum: the 8 lanes, the columns past the last multiple of 8, the scale.
+  BACHGEN_AVX2 void finish(int64_t r, __m256 acc, const W* row) const {
     float s = hsum(acc);
     for (int64_t j = c8; j < cols; ++j) s += to_float(row[j]) * x[j];
     y[r] = scale != nullptr ? s * scale[r] : s;
-  };
+  }
+};
+
+template <typename W>
+BACHGEN_AVX2 void gemv_avx2(const W* w, const float* scale, int64_t cols, const float* x, float* y, int64_t begin,
+                            int64_t end) {
+  const int64_t c8 = cols & ~int64_t{7};
+  const GemvRows<W> out{scale, cols, c8, x, y};
   int64_t r = begin;
   for (; r + 4 <= end; r += 4) {
     const W* w0 = w + r * cols;
@@ -173,13 +184,13 @@ BACHGEN_AVX2 void gemv_avx2(const W* w, const float* scale, int64_t cols, const 
       a2 = _mm256_fmadd_ps(load8(w0 + 2 * cols + j), xv, a2);
       a3 = _mm256_fmadd_ps(load8(w0 + 3 * cols + j), xv, a3);
     }
-    finish(r, a0, w0), finish(r + 1, a1, w0 + cols), finish(r + 2, a2, w0 + 2 * cols), finish(r + 3, a3, w0 + 3 * cols);
+    out.finish(r, a0, w0), out.finish(r + 1, a1, w0 + cols), out.finish(r + 2, a2, w0 + 2 * cols), out.finish(r + 3, a3, w0 + 3 * cols);
   }
   for (; r < end; ++r) {
     const W* w0 = w + r * cols;
     __m256 a0 = _mm256_setzero_ps();
     for (int64_t j = 0; j < c8; j += 8) a0 = _mm256_fmadd_ps(load8(w0 + j), _mm256_loadu_ps(x + j), a0);
-    finish(r, a0, w0);
+    out.finish(r, a0, w0);
   }
 }
 
