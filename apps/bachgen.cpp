@@ -415,7 +415,7 @@ int main(int argc, char** argv) {
   train::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
-  eval_cmd->add_option("--model", eval.model, "A bachgen model file or a TorchScript file")->required();
+  eval_cmd->add_option("--model", eval.model, "A bachgen model file, a TorchScript file, or a bundled model's name")->required();
   eval_cmd->add_option("--data", eval.data, "A folder made by bachgen prepare")->required();
   eval_cmd->add_option("--split", eval.split, "train | valid | test")
       ->capture_default_str()

@@ -239,6 +239,10 @@ TEST(ModelInterop, EvalEqualsTheSumOfPieceScores) {
                   (weights == "fp32" ? 1e-5 : 1e-2) * forward["nll"].get<double>()) << weights << " window " << window;
     }
   }
+  // A bundled model by name, as generate takes it.
+  const testing::CliResult bundled = testing::run_command(BACHGEN_CLI, "eval --model jsb-default --data '" + dir + "' --json");
+  ASSERT_EQ(bundled.exit_code, 0) << bundled.err;
+  EXPECT_EQ(nlohmann::json::parse(bundled.out)["tokens"].get<size_t>(), tokens);
   // A model of another vocabulary is refused.
   const ModelSpec other = preset("tiny", "performance388");
   SequenceModel om = build_model(other);

@@ -11,6 +11,7 @@
 #include "bachgen/data/infill_dataset.h"
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/data/token_shard.h"
+#include "bachgen/generate/chorale_output.h"
 #include "bachgen/generate/infill.h"
 #include "bachgen/model/fast_decode.h"
 #include "bachgen/model/model_file.h"
@@ -221,7 +222,7 @@ double infill_validation_loss(model::SequenceModelImpl& m, std::shared_ptr<const
 }
 
 EvalResult evaluate(const EvalSettings& s) {
-  const model::LoadedModel loaded = model::load_model(s.model);
+  const model::LoadedModel loaded = model::load_model(generate::resolve_model(s.model, "jsb-default"));
   const data::Split split = data::parse_split(s.split);
   const data::TokenShard shard = data::read_shard(s.data + "/" + data::split_name(split) + ".tokens");
   if (data::vocab_name(shard.vocab) != loaded.spec.vocab) {

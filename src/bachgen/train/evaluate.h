@@ -17,7 +17,7 @@ struct TokenShard;
 namespace bachgen::train {
 
 struct EvalSettings {
-  std::string model;          // a bachgen model file or a TorchScript file
+  std::string model;          // a bachgen model file, a TorchScript file, or a bundled model's name
   std::string data;           // a folder made by `bachgen prepare`
   std::string split = "test";  // train | valid | test
   int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
