@@ -10,12 +10,13 @@ cd "$root"
 # Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the Python peers used
 # by the tests and benchmarks (mido; PyTorch for the model reference), FluidSynth with a small
 # General MIDI soundfont for audio out, clang with its sanitizer and libFuzzer runtimes,
-# cpp-httplib for the studio (bachgen serve), gloo's headers for data-parallel training (c10d).
+# cpp-httplib for the studio (bachgen serve), gloo's headers for data-parallel training (c10d),
+# zlib for compressed MusicXML (.mxl) and Info-ZIP's zip, which makes an archive in its test.
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev libpugixml-dev libcpp-httplib-dev pkg-config
-  libgloo-dev
+  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev zlib1g-dev libpugixml-dev libcpp-httplib-dev pkg-config
+  libgloo-dev zip
   python3 python3-mido python3-torch
   clang libclang-rt-14-dev
 )

@@ -7,6 +7,7 @@
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/music/score.h"
+#include "bachgen/io/zip_archive.h"
 #include "bachgen/render/musicxml.h"
 #include "corpus.h"
 
@@ -137,6 +138,50 @@ TEST(MelodyMusicXml, ErrorsNameTheFileAndMeasure) {
   EXPECT_EQ(error("<score-partwise><part><measure number=\"1\"><attributes><divisions>1</divisions></attributes>"
                   "<note><rest/><duration>4</duration></note></measure></part></score-partwise>"),
             "m.xml: the first part has no notes");
+}
+
+std::vector<uint8_t> bytes_of(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+const char* kContainer = R"(<?xml version="1.0" encoding="UTF-8"?>
+<container><rootfiles><rootfile full-path="scores/song.musicxml" media-type="application/vnd.recordare.musicxml+xml"/>
+</rootfiles></container>)";
+
+// Compressed MusicXML: the score its container names (or the one score, without a container)
+// reads as the plain document does; what is missing or ambiguous is named.
+TEST(MelodyMusicXml, CompressedMxlReadsAsThePlainDocument) {
+  const std::string expected = describe(parse_melody_musicxml(kDocument, "song.musicxml"));
+  for (const bool deflate : {true, false}) {
+    const std::vector<uint8_t> mxl = io::make_zip({{"META-INF/container.xml", bytes_of(kContainer)},
+                                                   {"scores/other.xml", bytes_of("<not-a-score/>")},
+                                                   {"scores/song.musicxml", bytes_of(kDocument)}},
+                                                  deflate);
+    EXPECT_EQ(describe(parse_melody_mxl(mxl, "song.mxl")), expected) << deflate;
+  }
+  EXPECT_EQ(describe(parse_melody_mxl(io::make_zip({{"song.xml", bytes_of(kDocument)}}, true), "bare.mxl")), expected);
+  // Written to a file, read by its extension.
+  const std::string path = tmp("song.mxl");
+  io::write_file_atomically(path, io::make_zip({{"META-INF/container.xml", bytes_of(kContainer)}, {"scores/song.musicxml", bytes_of(kDocument)}}, true));
+  EXPECT_EQ(describe(read_melody(path)), expected);
+  const auto error = [](const std::vector<uint8_t>& archive) {
+    try {
+      parse_melody_mxl(archive, "x.mxl");
+    } catch (const std::runtime_error& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error(io::make_zip({{"META-INF/container.xml", bytes_of(kContainer)}}, true)),
+            "x.mxl: the score scores/song.musicxml named by META-INF/container.xml is not in the archive");
+  EXPECT_EQ(error(io::make_zip({{"a.xml", bytes_of(kDocument)}, {"b.xml", bytes_of(kDocument)}}, false)),
+            "x.mxl: no META-INF/container.xml, and more than one score (a.xml, b.xml)");
+  EXPECT_EQ(error(io::make_zip({{"readme.txt", bytes_of("hi")}}, false)),
+            "x.mxl: no META-INF/container.xml and no .musicxml or .xml score inside");
+  EXPECT_EQ(error(io::make_zip({{"META-INF/container.xml", bytes_of("<container/>")}}, false)),
+            "x.mxl: META-INF/container.xml names no rootfile");
+  EXPECT_EQ(error(bytes_of(kDocument)), "x.mxl: not a ZIP archive (no end-of-central-directory record)");
+  // The score's own problems name the archive and the entry.
+  EXPECT_EQ(error(io::make_zip({{"s.xml", bytes_of("<score-timewise/>")}}, true)),
+            "x.mxl:s.xml: not a score-partwise MusicXML document (score-timewise is not read)");
 }
 
 // Our MusicXML writer's soprano part reads back as the soprano, step by step and note by note,

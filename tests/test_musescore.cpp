@@ -1,6 +1,7 @@
 // The MusicXML we write opens in MuseScore 3: Debian's musescore3 converts it to PDF without an
-// import error, for Bach's chorales and for a 3/4 result with a pickup (scripts/setup.sh
-// installs musescore3; the test skips, saying so, where it is absent).
+// import error, for Bach's chorales and for a 3/4 result with a pickup; its compressed .mxl
+// export of our file reads back as our soprano (scripts/setup.sh installs musescore3; the test
+// skips, saying so, where it is absent).
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -12,6 +13,7 @@
 #include "bachgen/data/jsb.h"
 #include "bachgen/generate/chorale_output.h"
 #include "bachgen/io/files.h"
+#include "bachgen/music/melody.h"
 #include "bachgen/render/musicxml.h"
 #include "corpus.h"
 
@@ -29,7 +31,8 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-// Converts `xml` to PDF; returns MuseScore's exit status and what it printed.
+// Converts `xml` to PDF (or whatever `pdf`'s extension names); returns MuseScore's exit status
+// and what it printed.
 int to_pdf(const std::string& xml, const std::string& pdf, std::string* log) {
   std::remove(pdf.c_str());
   const std::string out = pdf + ".log";
@@ -73,6 +76,23 @@ TEST(MuseScore, OpensAThreeFourResultWithAPickup) {
   const std::vector<std::string> files = generate::write_chorale(g, tmp("waltz"), o);
   ASSERT_EQ(files.size(), 2u);
   expect_clean_pdf(files[1], tmp("waltz.pdf"));
+}
+
+// What MuseScore saves by default, compressed MusicXML (.mxl), reads as the soprano we wrote.
+TEST(MuseScore, ItsCompressedExportReadsAsOurSoprano) {
+  struct stat st {};
+  if (::stat(kMuseScore, &st) != 0) GTEST_SKIP() << kMuseScore << " is not installed (scripts/setup.sh installs musescore3)";
+  BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
+  const data::JsbCorpus jsb = data::load_jsb(dir + "/Jsb16thSeparated.json");
+  const std::string xml = tmp("export.musicxml"), mxl = tmp("export.mxl");
+  write_musicxml(xml, jsb.test[3]);
+  std::remove(mxl.c_str());
+  std::string log;
+  ASSERT_EQ(to_pdf(xml, mxl, &log), 0) << log;  // -o by extension: .mxl this time
+  const music::Melody ours = music::read_melody(xml), theirs = music::read_melody(mxl);
+  EXPECT_EQ(theirs.pitches, ours.pitches);
+  EXPECT_EQ(theirs.onsets, ours.onsets);
+  EXPECT_EQ(theirs.steps_per_bar, ours.steps_per_bar);
 }
 
 }  // namespace

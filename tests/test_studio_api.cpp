@@ -65,7 +65,7 @@ TEST(StudioApi, EveryBadFieldIsNamed) {
       {Route::kHarmonize, R"({"notes":"   "})", "notes", "one of them"},
       {Route::kHarmonize, R"({"notes":"C5","melody":{"name":"a.mid","data":"AAAA"}})", "melody", "one of them"},
       {Route::kHarmonize, R"({"notes":")" + std::string(4097, 'C') + R"("})", "notes", "4097 characters"},
-      {Route::kHarmonize, R"({"melody":{"name":"a.mxl","data":"AAAA"}})", "melody.name", "uncompressed"},
+      {Route::kHarmonize, R"({"melody":{"name":"a.mscz","data":"AAAA"}})", "melody.name", ".xml or .mxl"},
       {Route::kHarmonize, R"({"notes":"C5","tempo":12})", "tempo", "30 and 240"},
       {Route::kHarmonize, R"({"notes":"C5","bars":4})", "bars", "not a field"},
       {Route::kInfill, R"({"bars":[1,2]})", "result", "required"},
@@ -118,6 +118,7 @@ TEST(StudioApi, GoodRequestsReadEveryField) {
   EXPECT_EQ(h.melody.bytes, "<score/>");
   EXPECT_EQ(h.melody.name, "Tune.MusicXML");
   EXPECT_EQ(parse_harmonize_request(R"({"notes":"C5 D5"})", {}).notes, "C5 D5");
+  EXPECT_EQ(parse_harmonize_request(R"({"melody":{"name":"tune.mxl","data":"UEsFBg=="}})", {}).melody.format, "mxl");
 
   const InfillRequest i = parse_infill_request(R"({"result":")" + kId + R"(","bars":[2,5],"voices":"tb"})", {});
   EXPECT_EQ(i.result, kId);

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bachgen/io/zip_archive.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/score.h"
 
@@ -155,6 +156,17 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
     if (n[0] == 0) soprano_again.push_back(n);
   }
   EXPECT_EQ(soprano_again, expected);
+  // And as compressed MusicXML (the result's own MusicXML in a ZIP archive, as MuseScore saves .mxl).
+  const std::string xml = get(answer["files"]["musicxml"]);
+  const std::vector<uint8_t> mxl = io::make_zip({{"score.musicxml", std::vector<uint8_t>(xml.begin(), xml.end())}}, true);
+  const json mxl_upload = {{"melody", {{"name", "tune.mxl"}, {"data", encode_base64(std::string(mxl.begin(), mxl.end()))}}}};
+  const json from_mxl = post("/api/harmonize", mxl_upload.dump());
+  std::vector<json> soprano_mxl;
+  const json notes_mxl = json::parse(get(from_mxl["files"]["json"]));
+  for (const json& n : notes_mxl["notes"]) {
+    if (n[0] == 0) soprano_mxl.push_back(n);
+  }
+  EXPECT_EQ(soprano_mxl, expected) << from_mxl;
 }
 
 TEST_F(StudioBackendTest, ErrorsNameTheFieldAndNotOurTempFiles) {

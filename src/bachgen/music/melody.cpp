@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "bachgen/io/files.h"
+#include "bachgen/io/zip_archive.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/score.h"
 
@@ -371,15 +372,50 @@ Melody parse_melody_musicxml(const std::string& document, const std::string& nam
   return m;
 }
 
-Melody read_melody_musicxml(const std::string& path) {
-  std::vector<uint8_t> bytes;
+namespace {
+
+std::vector<uint8_t> read_melody_file(const std::string& path) {
   try {
-    bytes = io::read_file_bytes(path, kMaxFileBytes);
+    return io::read_file_bytes(path, kMaxFileBytes);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
+}
+
+}  // namespace
+
+Melody read_melody_musicxml(const std::string& path) {
+  const std::vector<uint8_t> bytes = read_melody_file(path);
   return parse_melody_musicxml(std::string(bytes.begin(), bytes.end()), path);
 }
+
+Melody parse_melody_mxl(const std::vector<uint8_t>& archive, const std::string& name) {
+  const io::ZipArchive zip(archive, name);
+  constexpr size_t kMaxEntryBytes = 64u << 20;
+  std::string score_path;
+  if (const io::ZipEntry* container = zip.find("META-INF/container.xml")) {
+    const std::vector<uint8_t> bytes = zip.read(*container, 1u << 20);
+    pugi::xml_document doc;
+    if (!doc.load_buffer(bytes.data(), bytes.size())) throw std::runtime_error(name + ": META-INF/container.xml is not well-formed XML");
+    score_path = doc.child("container").child("rootfiles").child("rootfile").attribute("full-path").as_string();
+    if (score_path.empty()) throw std::runtime_error(name + ": META-INF/container.xml names no rootfile");
+  } else {
+    for (const io::ZipEntry& e : zip.entries()) {
+      const bool xml = e.name.size() > 4 && (e.name.compare(e.name.size() - 4, 4, ".xml") == 0 ||
+                                             (e.name.size() > 9 && e.name.compare(e.name.size() - 9, 9, ".musicxml") == 0));
+      if (!xml || e.name.rfind("META-INF/", 0) == 0) continue;
+      if (!score_path.empty()) throw std::runtime_error(name + ": no META-INF/container.xml, and more than one score (" + score_path + ", " + e.name + ")");
+      score_path = e.name;
+    }
+    if (score_path.empty()) throw std::runtime_error(name + ": no META-INF/container.xml and no .musicxml or .xml score inside");
+  }
+  const io::ZipEntry* score = zip.find(score_path);
+  if (score == nullptr) throw std::runtime_error(name + ": the score " + score_path + " named by META-INF/container.xml is not in the archive");
+  const std::vector<uint8_t> bytes = zip.read(*score, kMaxEntryBytes);
+  return parse_melody_musicxml(std::string(bytes.begin(), bytes.end()), name + ":" + score_path);
+}
+
+Melody read_melody_mxl(const std::string& path) { return parse_melody_mxl(read_melody_file(path), path); }
 
 Melody read_melody(const std::string& path) {
   std::string lower = path;
@@ -389,8 +425,8 @@ Melody read_melody(const std::string& path) {
   };
   if (ends_with(".mid") || ends_with(".midi")) return read_melody_midi(path);
   if (ends_with(".musicxml") || ends_with(".xml")) return read_melody_musicxml(path);
-  throw std::runtime_error(path + ": a melody must be a MIDI (.mid, .midi) or MusicXML (.musicxml, .xml) file "
-                           "(compressed .mxl: export uncompressed MusicXML)");
+  if (ends_with(".mxl")) return read_melody_mxl(path);
+  throw std::runtime_error(path + ": a melody must be a MIDI (.mid, .midi) or MusicXML (.musicxml, .xml, compressed .mxl) file");
 }
 
 std::string describe_step(const Melody& m, size_t step) {

@@ -43,7 +43,14 @@ Melody read_melody_musicxml(const std::string& path);
 // The same over a document in memory (`name` for messages); what the fuzz target drives.
 Melody parse_melody_musicxml(const std::string& document, const std::string& name);
 
-// By extension: .mid/.midi, .musicxml/.xml; anything else is refused.
+// Compressed MusicXML (.mxl, what MuseScore exports by default): a ZIP archive whose
+// META-INF/container.xml names the score (its first rootfile; without a container, the one
+// .musicxml/.xml entry outside META-INF), read as above. Throws std::runtime_error
+// "PATH: PROBLEM" (for the score's own problems, "PATH:ENTRY: measure N: PROBLEM").
+Melody read_melody_mxl(const std::string& path);
+Melody parse_melody_mxl(const std::vector<uint8_t>& archive, const std::string& name);
+
+// By extension: .mid/.midi, .musicxml/.xml, .mxl; anything else is refused.
 Melody read_melody(const std::string& path);
 
 // Whether a melody can be a soprano to harmonize: at least one note, every note inside

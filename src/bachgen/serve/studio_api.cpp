@@ -125,9 +125,9 @@ UploadedFile read_upload(Fields& f, const std::string& name, const StudioLimits&
   } else if (musicxml_allowed && (ends_with(".musicxml") || ends_with(".xml"))) {
     upload.format = "musicxml";
   } else if (musicxml_allowed && ends_with(".mxl")) {
-    throw RequestError(name + ".name", "compressed MusicXML (.mxl) is not read: export uncompressed MusicXML (.musicxml)");
+    upload.format = "mxl";
   } else {
-    throw RequestError(name + ".name", musicxml_allowed ? "must end in .mid, .midi, .musicxml or .xml" : "must end in .mid or .midi");
+    throw RequestError(name + ".name", musicxml_allowed ? "must end in .mid, .midi, .musicxml, .xml or .mxl" : "must end in .mid or .midi");
   }
   if (!file.has("data")) throw RequestError(name + ".data", "is required (the file's bytes in base64)");
   const size_t max_encoded = (limits.max_upload_bytes + 2) / 3 * 4;

@@ -36,7 +36,7 @@ struct SamplingFields {
 
 struct UploadedFile {
   std::string name;                    // as the user's file was called (no path)
-  std::string format;                  // mid | musicxml (from the name's extension)
+  std::string format;                  // mid | musicxml | mxl (from the name's extension)
   std::string bytes;                   // decoded
   bool empty() const { return bytes.empty(); }
 };

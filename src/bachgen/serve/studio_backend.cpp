@@ -146,7 +146,7 @@ class ModelBackend : public StudioBackend {
     s.notes = r.notes;
     s.max_steps = static_cast<size_t>(options_.max_bars * 16);
     if (!r.melody.empty()) {
-      s.melody = job.file(r.melody.format == "mid" ? "melody.mid" : "melody.musicxml");
+      s.melody = job.file("melody." + r.melody.format);  // the reader goes by the extension
       io::write_file_atomically(s.melody, r.melody.bytes);
     }
     try {
