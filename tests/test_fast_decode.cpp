@@ -193,6 +193,15 @@ TEST(FastDecode, RefusesWhatItCannotDecode) {
   // The conditioning model reads the whole grid at once: no causal step to speed up.
   SequenceModel infill = build_model(preset("infill-tiny", "satb16"));
   EXPECT_EQ(make_fast_decoder(*infill, DecodeWeights::kFp32), nullptr);
+  // Weights that do not fit their shapes are refused, not read out of bounds.
+  FastLstmWeights lstm;
+  lstm.vocab = 5, lstm.d_embed = 4, lstm.hidden = 8, lstm.layers = 1;
+  lstm.embedding.assign(20, 0.0f);
+  EXPECT_THROW(make_fast_lstm(lstm, DecodeWeights::kFp32), std::invalid_argument);
+  FastTransformerWeights t;
+  t.vocab = 5, t.d_model = 8, t.layers = 1, t.heads = 2, t.d_ff = 16, t.max_relative = 4;
+  t.token_embedding.assign(40, 0.0f);
+  EXPECT_THROW(make_fast_transformer(t, DecodeWeights::kFp32), std::invalid_argument);
   EXPECT_EQ(parse_decode_weights("int8"), DecodeWeights::kInt8);
   EXPECT_EQ(parse_decode_weights("fp32"), DecodeWeights::kFp32);
   EXPECT_THROW(parse_decode_weights("int4"), std::invalid_argument);

@@ -1,4 +1,4 @@
-// The batched generator.
+// The generator: the fast decoder a row at a time, or LibTorch's step (or forward) as one batch.
 #include "bachgen/generate/generator.h"
 
 #include "bachgen/generate/command_errors.h"
@@ -19,10 +19,6 @@ namespace {
 // Row r's generator: a SplitMix64 seed derived from (seed, r), so that a row's stream does not
 // depend on how many rows are drawn.
 Rng row_rng(uint64_t seed, int row) { return Rng(seed ^ (0xda942042e4dd58b5ULL * static_cast<uint64_t>(row + 1))); }
-
-}  // namespace
-
-namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,6 +1,7 @@
-// Autoregressive generation over the models' step API: N samples in one batch, the KV cache
-// (the LSTM: its state), or `use_cache = false` to recompute the whole prefix every step (the
-// textbook generator, kept to measure what the cache saves). A constraint may mask the tokens
+// Autoregressive generation with the KV cache (the LSTM: its state): through the fast batch-1
+// decoder (model/fast_decode.h) a sample at a time, or the models' step API with N samples in
+// one batch, or `use_cache = false` to recompute the whole prefix every step (the textbook
+// generator, kept to measure what the cache saves). A constraint may mask the tokens
 // allowed at each position (the SATB grammar below). Torch-free header; docs/generation.md.
 #pragma once
 

@@ -405,6 +405,12 @@ std::pair<int64_t, int64_t> share(int64_t n, int t, int teams, int64_t grain = 4
   return {begin, end};
 }
 
+void expect_size(const std::vector<float>& v, int64_t n, const std::string& what) {
+  if (static_cast<int64_t>(v.size()) != n) {
+    throw std::invalid_argument("fast decoder: " + what + " has " + std::to_string(v.size()) + " values, not " + std::to_string(n));
+  }
+}
+
 int team_size(int threads) { return threads > 0 ? threads : std::max(1, omp_get_max_threads()); }
 
 // ============================================================================================
@@ -416,6 +422,20 @@ class FastLstm final : public FastDecoder {
   FastLstm(const FastLstmWeights& w, DecodeWeights format, int threads)
       : vocab_(w.vocab), embed_(w.d_embed), hidden_(w.hidden), layers_(w.layers), threads_(team_size(threads)) {
     if (w.layers < 1 || w.hidden < 1 || w.vocab < 1) throw std::invalid_argument("fast LSTM: empty weights");
+    expect_size(w.embedding, w.vocab * w.d_embed, "the embedding");
+    expect_size(w.w_out, w.vocab * w.hidden, "the output weight");
+    expect_size(w.b_out, w.vocab, "the output bias");
+    if (static_cast<int64_t>(w.w_ih.size()) != w.layers || static_cast<int64_t>(w.w_hh.size()) != w.layers ||
+        static_cast<int64_t>(w.b_ih.size()) != w.layers || static_cast<int64_t>(w.b_hh.size()) != w.layers) {
+      throw std::invalid_argument("fast LSTM: weights for another number of layers");
+    }
+    for (int64_t l = 0; l < w.layers; ++l) {
+      const std::string k = " of layer " + std::to_string(l);
+      expect_size(w.w_ih[l], 4 * w.hidden * (l == 0 ? w.d_embed : w.hidden), "weight_ih" + k);
+      expect_size(w.w_hh[l], 4 * w.hidden * w.hidden, "weight_hh" + k);
+      expect_size(w.b_ih[l], 4 * w.hidden, "bias_ih" + k);
+      expect_size(w.b_hh[l], 4 * w.hidden, "bias_hh" + k);
+    }
     embedding_ = w.embedding;
     block_ = hidden_ % 8 == 0 ? 8 : 1;
     // Each layer's two products as one: rows regrouped by blocks of units, [i f g o] per
@@ -529,6 +549,18 @@ class FastTransformer final : public FastDecoder {
       throw std::invalid_argument("fast transformer: inconsistent weights");
     }
     d_ = w.d_model, dh_ = d_ / w.heads;
+    const int64_t d = d_, f = w.d_ff;
+    expect_size(w.token_embedding, w.vocab * d, "the token embedding");
+    expect_size(w.voice_embedding, w.voice_period * d, "the voice embedding");
+    expect_size(w.final_norm_w, d, "the final norm"), expect_size(w.final_norm_b, d, "the final norm");
+    if (!w.output_w.empty()) expect_size(w.output_w, w.vocab * d, "the output weight"), expect_size(w.output_b, w.vocab, "the output bias");
+    if (static_cast<int64_t>(w.blocks.size()) != w.layers) throw std::invalid_argument("fast transformer: weights for another number of layers");
+    for (const auto& b : w.blocks) {
+      for (const auto* v : {&b.norm1_w, &b.norm1_b, &b.norm2_w, &b.norm2_b, &b.out_b, &b.ff2_b}) expect_size(*v, d, "a block's norm or bias");
+      expect_size(b.qkv_w, 3 * d * d, "qkv"), expect_size(b.qkv_b, 3 * d, "qkv's bias"), expect_size(b.out_w, d * d, "out");
+      expect_size(b.ff1_w, f * d, "ff1"), expect_size(b.ff1_b, f, "ff1's bias"), expect_size(b.ff2_w, d * f, "ff2");
+      if (w.relative) expect_size(b.relative, w.max_relative * dh_, "the relative table");
+    }
     m_pad_ = (w.max_relative + 7) / 8 * 8;
     for (const auto& b : w.blocks) {
       Layer l;
