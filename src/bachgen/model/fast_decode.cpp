@@ -621,6 +621,8 @@ class FastTransformer final : public FastDecoder {
       for (size_t li = 0; li < layers_.size(); ++li) {
         Layer& l = layers_[li];
         const auto& b = w_.blocks[li];
+        // Every thread normalizes x itself, into its own buffer: D values, cheaper than the
+        // barrier a shared copy would need.
         layer_norm(x_.data(), b.norm1_w.data(), b.norm1_b.data(), h, d_);
         const auto [q0, q1] = share(3 * d_, t, teams);
         l.qkv.multiply(h, qkv_.data(), q0, q1);
