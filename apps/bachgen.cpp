@@ -12,18 +12,19 @@
 #include <vector>
 
 #include "bachgen/data/prepare.h"
-#include "bachgen/generate/generate_command.h"
-#include "bachgen/generate/harmonize_command.h"
+#include "bachgen/commands/generate_command.h"
+#include "bachgen/commands/harmonize_command.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_summary.h"
-#include "bachgen/model/attention_report.h"
-#include "bachgen/model/model_commands.h"
-#include "bachgen/music/style_report.h"
+#include "bachgen/commands/attention_report.h"
+#include "bachgen/commands/model_commands.h"
+#include "bachgen/commands/analyze_command.h"
+#include "bachgen/commands/inspect_command.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
-#include "bachgen/serve/serve_command.h"
+#include "bachgen/commands/serve_command.h"
 #include "bachgen/train/evaluate.h"
 #include "bachgen/train/distributed.h"
 #include "bachgen/train/trainer.h"
@@ -38,12 +39,6 @@ using namespace bachgen;
 struct GlobalSettings {
   int threads = 0;  // LibTorch intra-op threads; 0 = every core
   bool version = false;
-};
-
-struct InspectSettings {
-  std::vector<std::string> files;  // files, or folders (their .mid / .midi files, sorted)
-  bool json = false;   // one JSON object per file, one per line
-  bool table = false;  // one table row per file, and a totals line
 };
 
 // `bachgen prepare` binds its flags straight to the library's data::PrepareSettings.
@@ -76,7 +71,7 @@ void add_audio_options(CLI::App* cmd, std::string& audio, std::string& soundfont
   cmd->add_option("--soundfont", soundfont, "A General MIDI .sf2 (default: $BACHGEN_SOUNDFONT, else Debian's TimGM6mb)");
 }
 
-void add_infill_options(CLI::App* cmd, generate::InfillCommonSettings& c) {
+void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--model", c.model, "A conditioning model file, or a bundled model's name (default: jsb-infill)");
   add_sampling_options(cmd, c.sampling, c.seed);
   cmd->add_option("--count", c.count, "Results: NAME, or NAME-1 ... NAME-N with seeds SEED, SEED+1, ...")
@@ -107,73 +102,14 @@ void print_version() {
   std::printf("resources: %s\n", resources.empty() ? "(none found)" : resources.c_str());
 }
 
-// Files as given; a folder stands for its MIDI files in name order.
-std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args) {
-  std::vector<std::string> paths;
-  for (const std::string& arg : args) {
-    if (!io::is_directory(arg)) {
-      paths.push_back(arg);
-      continue;
-    }
-    for (const std::string& name : io::list_midi_files(arg)) {
-      paths.push_back(arg + (arg.back() == '/' ? "" : "/") + name);
-    }
-  }
-  return paths;
-}
-
-int run_inspect(const InspectSettings& s) {
-  int failures = 0;
-  const std::vector<std::string> paths = expand_midi_paths(s.files);
-  int64_t total_notes = 0;
-  double total_seconds = 0;
-  if (s.table) std::fputs(midi::summary_table_header().c_str(), stdout);
-  for (const std::string& path : paths) {
-    try {
-      std::vector<midi::ReadWarning> warnings;
-      std::vector<uint8_t> bytes;
-      try {
-        bytes = io::read_file_bytes(path, midi::kMaxMidiFileBytes);
-      } catch (const std::exception& e) {
-        throw midi::MidiError(path, midi::MidiError::kNoOffset, e.what());
-      }
-      const midi::MidiFile file = midi::parse_midi(bytes, path, &warnings);
-      const midi::MidiSummary summary =
-          midi::summarize_midi(file, path, bytes.size(), std::move(warnings));
-      total_notes += summary.notes;
-      total_seconds += summary.duration_seconds;
-      const std::string out = s.json    ? midi::summary_to_json(summary) + "\n"
-                              : s.table ? midi::summary_table_row(summary)
-                                        : midi::summary_to_text(summary);
-      std::fputs(out.c_str(), stdout);
-    } catch (const midi::MidiError& e) {
-      ++failures;
-      std::fflush(stdout);
-      std::fprintf(stderr, "bachgen inspect: %s\n", e.what());
-      if (s.json) {
-        nlohmann::json j = {{"path", path}, {"ok", false}, {"error", e.problem()}};
-        j["offset"] = e.offset() == midi::MidiError::kNoOffset ? nlohmann::json(nullptr)
-                                                               : nlohmann::json(e.offset());
-        std::printf("%s\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
-      }
-    }
-  }
-  if (s.table) {
-    std::printf("%zu files read, %d failed; %lld notes, %.1f minutes of music\n",
-                paths.size() - static_cast<size_t>(failures), failures,
-                static_cast<long long>(total_notes), total_seconds / 60);
+int run_inspect(const commands::InspectSettings& s) {
+  const commands::InspectReport report = commands::inspect_report(s);
+  for (const auto& [stream, text] : report.chunks) {
+    std::fputs(text.c_str(), stream == 1 ? stdout : stderr);
+    if (stream == 1) std::fflush(stdout);
   }
   std::fflush(stdout);
-  if (paths.empty()) {
-    std::fprintf(stderr, "bachgen inspect: no MIDI files found\n");
-    return 1;
-  }
-  if (failures > 0) {
-    std::fprintf(stderr, "bachgen inspect: %d of %zu files could not be read\n", failures,
-                 paths.size());
-    return 1;
-  }
-  return 0;
+  return report.exit_code;
 }
 
 int run_prepare(const data::PrepareSettings& s) {
@@ -205,7 +141,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
 
-  InspectSettings inspect;
+  commands::InspectSettings inspect;
   CLI::App* inspect_cmd = app.add_subcommand(
       "inspect", "Summarize MIDI files: format, tracks, notes, duration, tempo and meter");
   inspect_cmd->add_option("files", inspect.files, "MIDI files, or folders of them")->required();
@@ -236,7 +172,7 @@ int main(int argc, char** argv) {
       ->check(CLI::NonNegativeNumber);
   prepare_cmd->add_flag("--force", prepare.force, "Rebuild even when the inputs are unchanged");
 
-  model::ScoreSettings score;
+  commands::ScoreSettings score;
   CLI::App* score_cmd = app.add_subcommand(
       "score", "Per-token log-probabilities and NLL of pieces under a model (docs/model.md)");
   score_cmd->add_option("--model", score.model, "A bachgen model file or a TorchScript file")
@@ -274,7 +210,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
 
-  model::AttentionSettings attention;
+  commands::AttentionSettings attention;
   CLI::App* attention_cmd = app.add_subcommand(
       "attention", "Attention weights of every layer and head on one piece, as JSON and PNG heatmaps");
   attention_cmd->add_option("--model", attention.model, "A bachgen Music Transformer file")->required();
@@ -342,7 +278,7 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(1.0, 86400.0));
 
-  generate::GenerateSettings gen;
+  commands::GenerateSettings gen;
   CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI, MusicXML, audio out)");
   gen_cmd->add_option("--model", gen.model, "A model file or checkpoint, or a bundled model's name (default: jsb-default)");
   CLI::Option* primer = gen_cmd->add_option("--primer", gen.primer, "Start from a MIDI file, or a JSB piece SPLIT:INDEX (or FILE.json:SPLIT:INDEX)");
@@ -372,20 +308,20 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"int8", "fp32"}));
   gen_cmd->add_option("--out", gen.out, "Output name: NAME.mid (NAME-1.mid ... with --count)")->required();
 
-  generate::HarmonizeSettings harm;
+  commands::HarmonizeSettings harm;
   CLI::App* harm_cmd = app.add_subcommand("harmonize", "Write alto, tenor and bass under a melody with the conditioning model");
   harm_cmd->add_option("--melody", harm.melody, "The soprano: a MIDI file (its top line) or a MusicXML file, .musicxml or compressed .mxl (its first part)");
   harm_cmd->add_option("--notes", harm.notes, "The soprano as note text, e.g. \"G4:1 | C5:1.5 D5:0.5 E5:2 |\" (docs/generation.md)");
   add_infill_options(harm_cmd, harm.common);
 
-  generate::InfillSettings inf;
+  commands::InfillSettings inf;
   CLI::App* infill_cmd = app.add_subcommand("infill", "Draw chosen voices in chosen bars again, keeping everything else");
   infill_cmd->add_option("--input", inf.input, "A four-part MIDI file, or a JSB chorale SPLIT:INDEX (or FILE.json:SPLIT:INDEX)")->required();
   infill_cmd->add_option("--bars", inf.bars, "Bars to redo: A-B, A or all, counted from 1")->required();
   infill_cmd->add_option("--voices", inf.voices, "Voices to redo: letters of SATB")->capture_default_str();
   add_infill_options(infill_cmd, inf.common);
 
-  serve::ServeSettings srv;
+  commands::ServeSettings srv;
   bool serve_quiet = false;
   CLI::App* serve_cmd = app.add_subcommand("serve", "The studio: a web page to compose, harmonize, listen and download (docs/studio.md)");
   serve_cmd->add_option("--host", srv.server.host, "Address to listen on (loopback unless told otherwise)")->capture_default_str();
@@ -402,7 +338,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--soundfont", srv.backend.soundfont, "A General MIDI .sf2 for the audio (default: TimGM6mb)");
   serve_cmd->add_flag("--quiet", serve_quiet, "No line per request on stderr");
 
-  music::AnalyzeSettings analyze;
+  commands::AnalyzeSettings analyze;
   bool no_reference = false;
   CLI::App* analyze_cmd = app.add_subcommand(
       "analyze", "Style statistics of four-part MIDI files beside Bach's JSB test chorales");
@@ -487,27 +423,27 @@ int main(int argc, char** argv) {
       } else if (analyze.reference.empty() && io::is_regular_file(installed)) {
         analyze.reference = installed;
       }
-      std::fputs(music::analyze_report(analyze).c_str(), stdout);
+      std::fputs(commands::analyze_report(analyze).c_str(), stdout);
       return 0;
     }
     if (gen_cmd->parsed()) {
-      std::fputs(generate::run_generate(gen).text.c_str(), stdout);
+      std::fputs(commands::run_generate(gen).text.c_str(), stdout);
       return 0;
     }
     if (harm_cmd->parsed()) {
-      std::fputs(generate::run_harmonize(harm).text.c_str(), stdout);
+      std::fputs(commands::run_harmonize(harm).text.c_str(), stdout);
       return 0;
     }
     if (infill_cmd->parsed()) {
-      std::fputs(generate::run_infill(inf).text.c_str(), stdout);
+      std::fputs(commands::run_infill(inf).text.c_str(), stdout);
       return 0;
     }
     if (serve_cmd->parsed()) {
       srv.server.log_requests = !serve_quiet;
-      return serve::run_serve(srv);
+      return commands::run_serve(srv);
     }
     if (pack_cmd->parsed()) {
-      std::fputs(model::pack_model(pack_in, pack_out, pack_weights).c_str(), stdout);
+      std::fputs(commands::pack_model(pack_in, pack_out, pack_weights).c_str(), stdout);
       return 0;
     }
     if (eval_cmd->parsed()) {
@@ -515,20 +451,20 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (attention_cmd->parsed()) {
-      std::printf("%s\n", model::write_attention_maps(attention).c_str());
+      std::printf("%s\n", commands::write_attention_maps(attention).c_str());
       return 0;
     }
     if (presets_cmd->parsed()) {
-      std::fputs(model::preset_table(presets_vocab, presets_length).c_str(), stdout);
+      std::fputs(commands::preset_table(presets_vocab, presets_length).c_str(), stdout);
       return 0;
     }
     if (export_cmd->parsed()) {
-      model::export_model_safetensors(export_model, export_out);
+      commands::export_model_safetensors(export_model, export_out);
       std::printf("wrote %s\n", export_out.c_str());
       return 0;
     }
     if (score_cmd->parsed()) {
-      std::fputs(model::score_report(score).c_str(), stdout);
+      std::fputs(commands::score_report(score).c_str(), stdout);
       return 0;
     }
     std::cout << app.help();

@@ -21,13 +21,13 @@ void check_sampling(const bachgen::serve::SamplingFields& s) {
   if (s.top_k < 0 || s.top_k > 1000) fail("top_k");
   if (!(s.top_p > 0 && s.top_p <= 1)) fail("top_p");
   if (s.seed > 9007199254740991ull) fail("seed");
-  if (s.voice_leading != "strict" && s.voice_leading != "off") fail("voice_leading");
+  if (s.voice_leading != bachgen::music::VoiceLeading::kStrict && s.voice_leading != bachgen::music::VoiceLeading::kOff) fail("voice_leading");
 }
 
 void check_upload(const bachgen::serve::UploadedFile& f, const bachgen::serve::StudioLimits& limits) {
   if (f.empty()) return;
   if (f.bytes.size() > limits.max_upload_bytes) fail("upload size");
-  if (f.format != "mid" && f.format != "musicxml") fail("upload format");
+  if (f.format != "mid" && f.format != "musicxml" && f.format != "mxl") fail("upload format");
   if (f.name.find('/') != std::string::npos) fail("upload name");
   if (bachgen::serve::decode_base64(bachgen::serve::encode_base64(f.bytes), "x") != f.bytes) fail("base64 round trip");
 }

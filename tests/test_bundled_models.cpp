@@ -13,7 +13,7 @@
 #include "bachgen/data/jsb.h"
 #include "bachgen/data/token_input.h"
 #include "bachgen/data/token_shard.h"
-#include "bachgen/generate/chorale_output.h"
+#include "bachgen/runtime/bundled_models.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/model/fast_decode.h"
@@ -42,16 +42,16 @@ std::string fixed4(double v) {
 data::TokenShard jsb_test_shard(const std::string& dir) {
   const data::JsbCorpus jsb = data::load_jsb(dir + "/Jsb16thSeparated.json");
   data::TokenShard shard;
-  shard.vocab = data::VocabId::kSatb16;
-  for (const music::ChoraleGrid& g : jsb.test) shard.add_piece(data::encode_grid(g, data::VocabId::kSatb16));
+  shard.vocab = tokenize::VocabId::kSatb16;
+  for (const music::ChoraleGrid& g : jsb.test) shard.add_piece(data::encode_grid(g, tokenize::VocabId::kSatb16));
   return shard;
 }
 
 TEST(BundledModels, TheChoraleModelScoresAsItsCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
   const nlohmann::json c = card().at("jsb-default");
-  const model::LoadedModel m = model::load_model(generate::resolve_model("", "jsb-default"), "satb16");
-  EXPECT_EQ(m.spec.kind, c.at("kind").get<std::string>());
+  const model::LoadedModel m = model::load_model(runtime::resolve_model("", "jsb-default"), "satb16");
+  EXPECT_EQ(model::model_kind_name(m.spec.kind), c.at("kind").get<std::string>());
   const train::EvalResult r = train::evaluate_shard(*m.model, jsb_test_shard(dir), 4096);
   EXPECT_NEAR(r.nll_per_token, c.at("test_nll_per_token").get<double>(), 0.005);
   EXPECT_NE(readme().find(fixed4(c.at("test_nll_per_token").get<double>())), std::string::npos) << "the card's table";
@@ -62,7 +62,7 @@ TEST(BundledModels, TheChoraleModelScoresAsItsCardSays) {
 // chorales (the whole split takes minutes token by token; docs/generation.md has its figures).
 TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
-  const model::LoadedModel m = model::load_model(generate::resolve_model("", "jsb-default"), "satb16");
+  const model::LoadedModel m = model::load_model(runtime::resolve_model("", "jsb-default"), "satb16");
   const data::TokenShard all = jsb_test_shard(dir);
   data::TokenShard shard;
   for (size_t p = 0; p < 5; ++p) shard.add_piece(std::vector<int32_t>(all.piece(p), all.piece(p) + all.piece_length(p)));
@@ -88,8 +88,8 @@ TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
 TEST(BundledModels, TheHarmonizerScoresAsItsCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
   const nlohmann::json c = card().at("jsb-infill");
-  const model::LoadedModel m = model::load_model(generate::resolve_model("jsb-infill", "jsb-default"), "satb16");
-  EXPECT_EQ(m.spec.kind, "chorale-infill");
+  const model::LoadedModel m = model::load_model(runtime::resolve_model("jsb-infill", "jsb-default"), "satb16");
+  EXPECT_STREQ(model::model_kind_name(m.spec.kind), "chorale-infill");
   // The one-pass score (the chained one takes minutes; the card reports both).
   const train::EvalResult r = train::evaluate_harmonization(*m.model, jsb_test_shard(dir), false);
   EXPECT_NEAR(r.nll_mean_field, c.at("test_nll_mean_field").get<double>(), 0.005);

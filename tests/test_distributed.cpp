@@ -223,7 +223,7 @@ TEST(Distributed, AKilledRankStopsTheOthersWithAClearError) {
   EXPECT_NE(err.find("bachgen: "), std::string::npos) << err;
   // The last checkpoint on disk is whole.
   const model::LoadedModel loaded = model::load_model(last_checkpoint_path(run));
-  EXPECT_EQ(loaded.spec.kind, "music-transformer");
+  EXPECT_STREQ(model::model_kind_name(loaded.spec.kind), "music-transformer");
 }
 
 TEST(Distributed, TheLauncherReportsAKilledWorker) {

@@ -8,13 +8,15 @@
 
 #include "bachgen/data/infill_dataset.h"
 #include "bachgen/data/token_shard.h"
-#include "bachgen/generate/command_errors.h"
-#include "bachgen/generate/harmonize_command.h"
+#include "bachgen/generate/errors.h"
+#include "bachgen/commands/harmonize_command.h"
 #include "bachgen/generate/infill.h"
+#include "bachgen/generate/infill_selection.h"
+#include "bachgen/model/infill_order.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/model/chorale_infill.h"
-#include "bachgen/model/model_commands.h"
+#include "bachgen/commands/model_commands.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/music/score.h"
@@ -27,13 +29,19 @@
 namespace bachgen::generate {
 namespace {
 
+using commands::HarmonizeSettings;
+using commands::InfillReport;
+using commands::InfillSettings;
+using commands::run_harmonize;
+using commands::run_infill;
+using model::infill_schedule;
 using music::kSilent;
 using tokenize::ChoraleTokens;
 
 // Patterned four-voice pieces (satb16): 6 pieces of 24 steps.
 data::TokenShard patterned_shard() {
   data::TokenShard shard;
-  shard.vocab = data::VocabId::kSatb16;
+  shard.vocab = tokenize::VocabId::kSatb16;
   for (int p = 0; p < 6; ++p) {
     std::vector<int32_t> t = {ChoraleTokens::kBos};
     for (int step = 0; step < 24; ++step) {
@@ -147,11 +155,11 @@ TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
   const train::TrainResult r = train_model(s);
   EXPECT_LT(r.last_loss, r.first_loss / 2) << r.first_loss << " -> " << r.last_loss;
   const model::LoadedModel loaded = model::load_model(train::best_checkpoint_path(s.out));
-  EXPECT_EQ(loaded.spec.kind, "chorale-infill");
+  EXPECT_STREQ(model::model_kind_name(loaded.spec.kind), "chorale-infill");
 
   // The scores by hand for the first piece alone.
   data::TokenShard one;
-  one.vocab = data::VocabId::kSatb16;
+  one.vocab = tokenize::VocabId::kSatb16;
   const data::TokenShard all = patterned_shard();
   one.add_piece(std::vector<int32_t>(all.piece(0), all.piece(0) + all.piece_length(0)));
   const std::vector<int32_t> grid(all.piece(0) + 1, all.piece(0) + all.piece_length(0) - 1);  // 96 tokens
@@ -328,8 +336,8 @@ TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
   try {
     run_harmonize(h);
     ADD_FAILURE() << "a soprano note out of range was taken";
-  } catch (const OptionError& e) {
-    EXPECT_EQ(e.option, "notes");
+  } catch (const InputError& e) {
+    EXPECT_EQ(e.input, Input::kNotes);
     EXPECT_NE(std::string(e.what()).find("--notes"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::ifstream(h.common.out + ".mid").good());
@@ -387,7 +395,7 @@ TEST(PackModel, Bf16HalvesTheFileAndLoadsAsRoundedFp32) {
   model::SequenceModel m = model::build_model(model::preset("lstm-tiny", "satb16"));
   const std::string fp32 = testing::test_file("m32.pt"), bf16 = testing::test_file("m16.pt");
   model::save_model(fp32, model::preset("lstm-tiny", "satb16"), *m);
-  model::pack_model(fp32, bf16, "bf16");
+  commands::pack_model(fp32, bf16, "bf16");
   const model::LoadedModel a = model::load_model(fp32), b = model::load_model(bf16);
   const auto pa = a.model->parameters(), pb = b.model->parameters();
   ASSERT_EQ(pa.size(), pb.size());
@@ -397,7 +405,7 @@ TEST(PackModel, Bf16HalvesTheFileAndLoadsAsRoundedFp32) {
   }
   std::ifstream f32(fp32, std::ios::ate | std::ios::binary), f16(bf16, std::ios::ate | std::ios::binary);
   EXPECT_LT(static_cast<double>(f16.tellg()), 0.6 * static_cast<double>(f32.tellg()));
-  EXPECT_THROW(model::pack_model(fp32, bf16, "int8"), std::runtime_error);
+  EXPECT_THROW(commands::pack_model(fp32, bf16, "int8"), std::runtime_error);
 }
 
 }  // namespace

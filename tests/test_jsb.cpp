@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "bachgen/data/jsb.h"
+#include "bachgen/io/files.h"
 #include "bachgen/music/score.h"
 #include "bachgen/tokenize/satb16.h"
 #include "corpus.h"
@@ -98,6 +99,34 @@ TEST(Jsb, EveryPieceRoundTripsThroughTokensAndScores) {
     }
   }
   EXPECT_EQ(tokens, 220912u + 73632u + 75600u);  // 4 tokens per step, README figures
+}
+
+TEST(Jsb, OneParserForPieceReferences) {
+  const JsbRef a = parse_jsb_ref("test:3", "default.json");
+  EXPECT_EQ(a.file, "default.json");
+  EXPECT_EQ(a.split, "test");
+  EXPECT_EQ(a.index, 3);
+  const JsbRef b = parse_jsb_ref("/d/Jsb.json:valid:0", "default.json");
+  EXPECT_EQ(b.file, "/d/Jsb.json");
+  EXPECT_EQ(b.split, "valid");
+  EXPECT_EQ(b.index, 0);
+  const JsbRef whole = parse_jsb_ref("x.json:train", "", /*index_required=*/false);
+  EXPECT_EQ(whole.index, -1);
+  for (const char* bad : {"test:3x", "test:-1", "test: 3", "test:", "test", "tset:1", "x.json:train:1:2", "test:99999999999"}) {
+    EXPECT_THROW(parse_jsb_ref(bad, "default.json"), std::invalid_argument) << bad;
+  }
+  EXPECT_TRUE(looks_like_jsb_ref("test:1"));
+  EXPECT_TRUE(looks_like_jsb_ref("a.json:valid:2"));
+  EXPECT_FALSE(looks_like_jsb_ref("tune.mid"));
+  const std::string path = std::string(BACHGEN_TEST_TMP) + "/refs.json";
+  io::write_file_atomically(path, std::string(R"({"train": [], "valid": [], "test": [[[60, 55, 52, 48]]]})"));
+  EXPECT_EQ(load_jsb_piece(parse_jsb_ref(path + ":test:0", "")).pitches.size(), 1u);
+  try {
+    load_jsb_piece(parse_jsb_ref(path + ":test:1", ""));
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("no piece 1 in test (0-0)"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

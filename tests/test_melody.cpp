@@ -8,6 +8,7 @@
 #include "bachgen/music/melody.h"
 #include "bachgen/music/score.h"
 #include "bachgen/io/zip_archive.h"
+#include "bachgen/music/key.h"
 #include "bachgen/render/musicxml.h"
 #include "corpus.h"
 
@@ -221,17 +222,17 @@ TEST(MelodyMidi, TheTopLineWithRepeatsAndMeter) {
 }
 
 TEST(KeyNames, ParseAndName) {
-  EXPECT_EQ(render::parse_key("D minor").name(), "D minor");
-  EXPECT_EQ(render::parse_key("D minor").fifths, -1);
-  EXPECT_EQ(render::parse_key("Eb major").fifths, -3);
-  EXPECT_EQ(render::parse_key("Eb").name(), "Eb major");
-  EXPECT_EQ(render::parse_key("F#m").name(), "F# minor");
-  EXPECT_EQ(render::parse_key("F#m").fifths, 3);
-  EXPECT_EQ(render::parse_key("b minor").fifths, 2);
-  EXPECT_EQ(render::parse_key("Gb major").fifths, -6);
-  EXPECT_THROW(render::parse_key("H major"), std::invalid_argument);
-  EXPECT_THROW(render::parse_key("D dorian"), std::invalid_argument);
-  EXPECT_THROW(render::parse_key("D minor key"), std::invalid_argument);
+  EXPECT_EQ(music::parse_key("D minor").name(), "D minor");
+  EXPECT_EQ(music::parse_key("D minor").fifths, -1);
+  EXPECT_EQ(music::parse_key("Eb major").fifths, -3);
+  EXPECT_EQ(music::parse_key("Eb").name(), "Eb major");
+  EXPECT_EQ(music::parse_key("F#m").name(), "F# minor");
+  EXPECT_EQ(music::parse_key("F#m").fifths, 3);
+  EXPECT_EQ(music::parse_key("b minor").fifths, 2);
+  EXPECT_EQ(music::parse_key("Gb major").fifths, -6);
+  EXPECT_THROW(music::parse_key("H major"), std::invalid_argument);
+  EXPECT_THROW(music::parse_key("D dorian"), std::invalid_argument);
+  EXPECT_THROW(music::parse_key("D minor key"), std::invalid_argument);
 }
 
 }  // namespace

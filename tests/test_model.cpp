@@ -69,7 +69,7 @@ void expect_step_equals_forward(const ModelSpec& spec, int64_t offset, int64_t b
   for (int64_t i = 0; i < t; ++i) {
     const torch::Tensor logits = m->step(tokens.index({torch::indexing::Slice(), torch::indexing::Slice(i, i + 1)}), state);
     EXPECT_LT((logits - full.index({torch::indexing::Slice(), i})).abs().max().item<float>(), 1e-4)
-        << spec.kind << " position " << i;
+        << model_kind_name(spec.kind) << " position " << i;
   }
   EXPECT_EQ(state.length, t);
 }
@@ -101,7 +101,7 @@ TEST(Model, PresetsHaveTheirSizes) {
   EXPECT_EQ(base.transformer.layers, 6);
   EXPECT_EQ(base.transformer.voice_period, 4);
   EXPECT_EQ(preset("performance-base", "performance388").transformer.voice_period, 0);
-  EXPECT_EQ(preset("lstm-base", "satb16").kind, "music-lstm");
+  EXPECT_STREQ(model_kind_name(preset("lstm-base", "satb16").kind), "music-lstm");
   EXPECT_THROW(preset("huge", "satb16"), std::invalid_argument);
   EXPECT_THROW(preset("tiny", "remi"), std::invalid_argument);
 }

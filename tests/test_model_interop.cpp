@@ -22,7 +22,7 @@ const std::string kReference = std::string(BACHGEN_SOURCE_DIR) + "/tests/referen
 std::string write_shard() {
   torch::manual_seed(4);
   data::TokenShard shard;
-  shard.vocab = data::VocabId::kSatb16;
+  shard.vocab = tokenize::VocabId::kSatb16;
   for (int64_t steps : {3, 7, 12}) {
     std::vector<int32_t> tokens = {1};
     const torch::Tensor pitches = torch::randint(3, 50, {steps * 4}, torch::kInt64);

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "bachgen/data/jsb.h"
-#include "bachgen/generate/chorale_output.h"
+#include "bachgen/commands/chorale_files.h"
 #include "bachgen/io/files.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/render/musicxml.h"
@@ -69,11 +69,13 @@ TEST(MuseScore, OpensAThreeFourResultWithAPickup) {
   if (::stat(kMuseScore, &st) != 0) GTEST_SKIP() << kMuseScore << " is not installed (scripts/setup.sh installs musescore3)";
   music::ChoraleGrid g;
   for (int t = 0; t < 28; ++t) g.pitches.push_back({static_cast<int8_t>(72 + t / 4 % 3), 67, 64, 48});
-  generate::ChoraleOutputOptions o;
-  o.steps_per_bar = 12;
-  o.lead_rests = 8;
-  o.audio = "none";
-  const std::vector<std::string> files = generate::write_chorale(g, tmp("waltz"), o);
+  music::Chorale waltz;
+  waltz.grid = g;
+  waltz.steps_per_bar = 12;
+  waltz.pickup_steps = 4;  // 8 lead rests
+  commands::ChoraleFiles out;
+  out.audio = render::AudioFormat::kNone;
+  const std::vector<std::string> files = out.write(waltz, tmp("waltz"));
   ASSERT_EQ(files.size(), 2u);
   expect_clean_pdf(files[1], tmp("waltz.pdf"));
 }

@@ -1,6 +1,7 @@
 // MusicXML out: exact note elements for hand-made bars, ties across bar lines and inside odd
 // values, the key guess, and a round trip of every JSB test chorale (the written parts read
 // back step by step give the grid again).
+#include "bachgen/music/key.h"
 #include "bachgen/render/musicxml.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +17,7 @@ namespace bachgen::render {
 using music::GridStep;
 using music::kSilent;
 using music::kVoices;
+using music::guess_key;
 namespace {
 
 ChoraleGrid grid_of(const std::vector<GridStep>& steps) {

@@ -99,7 +99,7 @@ TEST(StudioApi, GoodRequestsReadEveryField) {
   EXPECT_EQ(c.sampling.top_k, 20);
   EXPECT_DOUBLE_EQ(c.sampling.top_p, 0.95);
   EXPECT_EQ(c.sampling.seed, 42u);
-  EXPECT_EQ(c.sampling.voice_leading, "off");
+  EXPECT_EQ(c.sampling.voice_leading, music::VoiceLeading::kOff);
   EXPECT_EQ(c.bars, 12);
   EXPECT_DOUBLE_EQ(c.tempo, 96);
   EXPECT_EQ(c.key, "D minor");
@@ -108,7 +108,7 @@ TEST(StudioApi, GoodRequestsReadEveryField) {
   const ComposeRequest defaults = parse_compose_request("{}", {});
   EXPECT_EQ(defaults.bars, 8);
   EXPECT_EQ(defaults.sampling.seed, 1u);
-  EXPECT_EQ(defaults.sampling.voice_leading, "strict");
+  EXPECT_EQ(defaults.sampling.voice_leading, music::VoiceLeading::kStrict);
   EXPECT_TRUE(defaults.primer_file.empty());
   // null counts as absent (what a form without a value sends).
   EXPECT_EQ(parse_compose_request(R"({"bars":null})", {}).bars, 8);
@@ -160,26 +160,6 @@ TEST(StudioApi, Base64DecodesTheRfcTable) {
   EXPECT_THROW(decode_base64("Z", "f"), RequestError);        // 6 bits: not a byte
   EXPECT_THROW(decode_base64("Zm9v\n", "f"), RequestError);   // no line breaks
   EXPECT_THROW(decode_base64("Zg===", "f"), RequestError);
-}
-
-TEST(StudioApi, NotesJsonListsEachNoteOnceWithItsLength) {
-  // Soprano: C5 for 2 steps, then E5 held 2 steps (no onset flags: the JSB hold rule); alto
-  // silent then A4; tenor and bass one long note each. One lead rest, 4 steps per bar.
-  music::ChoraleGrid grid;
-  grid.pitches = {{72, -1, 60, 48}, {72, 69, 60, 48}, {76, 69, 60, 48}, {76, 69, 60, 48}};
-  const nlohmann::json j = nlohmann::json::parse(notes_json(grid, 4, 1, 90));
-  EXPECT_EQ(j["steps_per_bar"], 4);
-  EXPECT_EQ(j["tempo"], 90.0);
-  EXPECT_EQ(j["steps"], 5);
-  EXPECT_EQ(j["bars"], 2);
-  EXPECT_EQ(j["voices"], nlohmann::json({"S", "A", "T", "B"}));
-  const nlohmann::json expected = {{0, 1, 2, 72}, {0, 3, 2, 76}, {1, 2, 3, 69}, {2, 1, 4, 60}, {3, 1, 4, 48}};
-  EXPECT_EQ(j["notes"], expected);
-  // With onset flags a repeated pitch is two notes.
-  grid.onsets = {{true, false, true, true}, {true, true, false, false}, {true, false, false, false}, {false, false, false, false}};
-  const nlohmann::json k = nlohmann::json::parse(notes_json(grid, 4, 0, 80));
-  const nlohmann::json with_onsets = {{0, 0, 1, 72}, {0, 1, 1, 72}, {0, 2, 2, 76}, {1, 1, 3, 69}, {2, 0, 4, 60}, {3, 0, 4, 48}};
-  EXPECT_EQ(k["notes"], with_onsets);
 }
 
 }  // namespace

@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bachgen/generate/command_errors.h"
+#include "bachgen/generate/errors.h"
 
 namespace bachgen::serve {
 namespace {

@@ -8,6 +8,7 @@
 
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/music/score.h"
+#include "bachgen/commands/analyze_command.h"
 #include "bachgen/music/style_report.h"
 #include "corpus.h"
 
@@ -78,7 +79,7 @@ TEST(StyleReport, FilesAgainstBachAndClearErrors) {
   BACHGEN_REQUIRE_DATA(jsb_dir, "jsb-chorales");
   const std::string jsb = jsb_dir + "/Jsb16thSeparated.json";
   {
-    AnalyzeSettings s;
+    commands::AnalyzeSettings s;
     s.reference = jsb + ":test";
     // A file made of the hand-counted example.
     ChoraleGrid g;
@@ -87,7 +88,7 @@ TEST(StyleReport, FilesAgainstBachAndClearErrors) {
     midi::write_midi_file(path, score_to_midi(grid_to_score(g)));
     s.inputs = {path};
     s.json = true;
-    const nlohmann::json j = nlohmann::json::parse(analyze_report(s));
+    const nlohmann::json j = nlohmann::json::parse(commands::analyze_report(s));
     ASSERT_EQ(j.size(), 2u);
     EXPECT_EQ(j[0]["parallel_fifths"], 1);
     EXPECT_EQ(j[0]["voice_pair_moves"], 8);
@@ -95,12 +96,12 @@ TEST(StyleReport, FilesAgainstBachAndClearErrors) {
     EXPECT_LT(j[1]["parallel_fifths_per_100_moves"].get<double>(), 1.0);
     EXPECT_GT(j[1]["voice_pair_moves"].get<int64_t>(), 1000);
     s.json = false;
-    EXPECT_NE(analyze_report(s).find("Bach (JSB test)"), std::string::npos);
+    EXPECT_NE(commands::analyze_report(s).find("Bach (JSB test)"), std::string::npos);
   }
-  AnalyzeSettings bad;
+  commands::AnalyzeSettings bad;
   bad.inputs = {"/no/such/file.mid"};
   try {
-    analyze_report(bad);
+    commands::analyze_report(bad);
     FAIL();
   } catch (const std::runtime_error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("/no/such/file.mid", 0), 0u) << e.what();

@@ -21,7 +21,7 @@ inline std::string write_patterned_data(int pieces = 6, int spread = 1) {
   std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
   for (const char* split : {"train", "valid"}) {
     data::TokenShard shard;
-    shard.vocab = data::VocabId::kSatb16;
+    shard.vocab = tokenize::VocabId::kSatb16;
     for (int p = 0; p < pieces; ++p) {
       std::vector<int32_t> t = {1};
       for (int step = 0; step < 24; ++step) {

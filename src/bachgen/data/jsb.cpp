@@ -96,4 +96,48 @@ JsbCorpus load_jsb(const std::string& path) {
                    path);
 }
 
+JsbRef parse_jsb_ref(const std::string& text, const std::string& default_file, bool index_required) {
+  JsbRef ref;
+  std::string rest = text;
+  const size_t json_at = text.find(".json:");
+  if (json_at != std::string::npos) {
+    ref.file = text.substr(0, json_at + 5);
+    rest = text.substr(json_at + 6);
+  } else {
+    ref.file = default_file;
+  }
+  const size_t colon = rest.find(':');
+  ref.split = rest.substr(0, colon);
+  const std::string form = index_required ? "[FILE.json:]SPLIT:INDEX" : "[FILE.json:]SPLIT[:INDEX]";
+  if (ref.split != "train" && ref.split != "valid" && ref.split != "test") {
+    throw std::invalid_argument("'" + text + "': no split '" + ref.split + "' (train, valid or test; written " + form + ")");
+  }
+  if (colon == std::string::npos) {
+    if (index_required) throw std::invalid_argument("'" + text + "': no piece index (written " + form + ")");
+    return ref;
+  }
+  const std::string digits = rest.substr(colon + 1);
+  const bool whole = !digits.empty() && digits.size() <= 9 &&
+                     digits.find_first_not_of("0123456789") == std::string::npos;
+  if (!whole) throw std::invalid_argument("'" + text + "': the piece index '" + digits + "' is not a whole number (written " + form + ")");
+  ref.index = std::stoll(digits);
+  return ref;
+}
+
+bool looks_like_jsb_ref(const std::string& text) {
+  if (text.find(".json:") != std::string::npos) return true;
+  const std::string split = text.substr(0, text.find(':'));
+  return text.find(':') != std::string::npos && (split == "train" || split == "valid" || split == "test");
+}
+
+music::ChoraleGrid load_jsb_piece(const JsbRef& ref) {
+  const JsbCorpus corpus = load_jsb(ref.file);
+  const std::vector<music::ChoraleGrid>& split = corpus.split(ref.split);
+  if (ref.index < 0 || static_cast<size_t>(ref.index) >= split.size()) {
+    throw std::runtime_error(ref.split + ":" + std::to_string(ref.index) + ": no piece " + std::to_string(ref.index) + " in " +
+                             ref.split + " (0-" + std::to_string(split.size() - 1) + ")");
+  }
+  return split[static_cast<size_t>(ref.index)];
+}
+
 }  // namespace bachgen::data

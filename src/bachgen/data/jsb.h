@@ -25,4 +25,22 @@ struct JsbCorpus {
 JsbCorpus load_jsb(const std::string& path);
 JsbCorpus parse_jsb(std::string_view json_text, const std::string& source_name);
 
+// A JSB piece as the commands name it: [FILE.json:]SPLIT:INDEX ("test:3",
+// "data/Jsb16thSeparated.json:valid:0"); or, where `index_required` is false, also
+// [FILE.json:]SPLIT alone (a whole split: index -1). The one parser of that notation.
+struct JsbRef {
+  std::string file;    // the JSON file (default_file when the text names none)
+  std::string split;   // train | valid | test
+  long long index = -1;  // -1: the whole split
+};
+// Throws std::invalid_argument naming the text and what is wrong: no split, a split other than
+// train/valid/test, an index that is not a whole number of digits (no sign, no trailing text).
+JsbRef parse_jsb_ref(const std::string& text, const std::string& default_file, bool index_required = true);
+// Whether the text is meant as a JSB reference rather than a file path: it names a .json file
+// followed by ':', or it is SPLIT:... with a split's name.
+bool looks_like_jsb_ref(const std::string& text);
+// The piece: loads ref.file and checks the index against the split's size (std::runtime_error
+// "TEXT: no piece N in SPLIT (0-M)").
+music::ChoraleGrid load_jsb_piece(const JsbRef& ref);
+
 }  // namespace bachgen::data

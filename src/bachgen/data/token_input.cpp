@@ -50,20 +50,9 @@ std::vector<TokenPiece> read_token_input(const std::string& input, VocabId vocab
       }
       return pieces;
     }
-    const size_t json_at = input.find(".json:");
-    if (json_at != std::string::npos) {
-      const std::string file = input.substr(0, json_at + 5);
-      const std::string rest = input.substr(json_at + 6);
-      const size_t colon = rest.find(':');
-      if (colon == std::string::npos) throw std::runtime_error("expected FILE.json:SPLIT:INDEX");
-      const JsbCorpus corpus = load_jsb(file);
-      const auto& split = corpus.split(rest.substr(0, colon));
-      const long index = std::stol(rest.substr(colon + 1));
-      if (index < 0 || static_cast<size_t>(index) >= split.size()) {
-        throw std::runtime_error("piece " + std::to_string(index) + " does not exist (the split has " +
-                                 std::to_string(split.size()) + ")");
-      }
-      return {{rest, encode_grid(split[static_cast<size_t>(index)], vocab)}};
+    if (input.find(".json:") != std::string::npos) {
+      const JsbRef ref = parse_jsb_ref(input, "");
+      return {{ref.split + ":" + std::to_string(ref.index), encode_grid(load_jsb_piece(ref), vocab)}};
     }
     const midi::MidiFile file = midi::read_midi_file(input);
     if (vocab == VocabId::kPerformance388) {

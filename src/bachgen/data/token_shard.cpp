@@ -30,32 +30,6 @@ T get(const uint8_t* p) {
 
 }  // namespace
 
-const char* vocab_name(VocabId id) {
-  switch (id) {
-    case VocabId::kSatb16: return tokenize::Satb16Vocab::kName;
-    case VocabId::kSatb16Onset: return tokenize::Satb16OnsetVocab::kName;
-    case VocabId::kPerformance388: return tokenize::PerformanceVocab::kName;
-  }
-  return "?";
-}
-
-uint32_t vocab_size(VocabId id) {
-  switch (id) {
-    case VocabId::kSatb16: return tokenize::Satb16Vocab::kSize;
-    case VocabId::kSatb16Onset: return tokenize::Satb16OnsetVocab::kSize;
-    case VocabId::kPerformance388: return tokenize::PerformanceVocab::kSize;
-  }
-  return 0;
-}
-
-VocabId parse_vocab(const std::string& name) {
-  for (VocabId id : {VocabId::kSatb16, VocabId::kSatb16Onset, VocabId::kPerformance388}) {
-    if (name == vocab_name(id)) return id;
-  }
-  throw std::invalid_argument("unknown vocabulary '" + name +
-                              "' (satb16, satb16-onset or performance388)");
-}
-
 void TokenShard::add_piece(const std::vector<int32_t>& piece_tokens) {
   const uint32_t size = vocab_size(vocab);
   for (int32_t t : piece_tokens) {

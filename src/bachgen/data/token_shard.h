@@ -9,12 +9,15 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/tokenize/vocab.h"
+
 namespace bachgen::data {
 
-enum class VocabId : uint32_t { kSatb16 = 1, kSatb16Onset = 2, kPerformance388 = 3 };
-const char* vocab_name(VocabId id);
-uint32_t vocab_size(VocabId id);
-VocabId parse_vocab(const std::string& name);  // throws std::invalid_argument
+// The vocabularies live in tokenize/vocab.h; the shard's header stores their ids.
+using tokenize::VocabId;
+using tokenize::parse_vocab;
+using tokenize::vocab_name;
+using tokenize::vocab_size;
 
 inline constexpr uint32_t kShardVersion = 1;
 

@@ -1,7 +1,7 @@
 // The generator: the fast decoder a row at a time, or LibTorch's step (or forward) as one batch.
 #include "bachgen/generate/generator.h"
 
-#include "bachgen/generate/command_errors.h"
+#include "bachgen/generate/errors.h"
 
 #include <torch/torch.h>
 
@@ -89,7 +89,10 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
   torch::InferenceMode inference;
   m.eval();
   if (o.use_cache && o.fast_decoder) {
-    if (const std::unique_ptr<model::FastDecoder> fast = model::make_fast_decoder(m, o.decode_weights)) {
+    std::unique_ptr<model::FastDecoder> made;
+    model::FastDecoder* fast = o.fast;
+    if (fast == nullptr) fast = (made = model::make_fast_decoder(m, o.decode_weights)).get();
+    if (fast != nullptr) {
       std::vector<std::vector<int32_t>> rows = generate_fast(*fast, primer, o, stats, start);
       if (stats != nullptr) {
         stats->decoder = std::string("fast ") + model::decode_weights_name(o.decode_weights);

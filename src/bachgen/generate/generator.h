@@ -38,8 +38,11 @@ struct GenerateOptions {
   // Models it does not cover use their step anyway.
   bool fast_decoder = true;
   model::DecodeWeights decode_weights = model::DecodeWeights::kFp32;
+  // A fast decoder made beforehand for this model with decode_weights (the Composer keeps
+  // one); null: made for this call.
+  model::FastDecoder* fast = nullptr;
   Constraint constraint;       // optional
-  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (command_errors.h) once it passes
+  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
 };
 
 struct GenerateStats {

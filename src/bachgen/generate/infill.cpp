@@ -1,7 +1,8 @@
 // Orderless ancestral sampling with the conditioning model.
 #include "bachgen/generate/infill.h"
+#include "bachgen/model/infill_order.h"
 
-#include "bachgen/generate/command_errors.h"
+#include "bachgen/generate/errors.h"
 
 #include <torch/torch.h>
 
@@ -68,26 +69,11 @@ bool breaks_rules_between(const std::vector<music::GridStep>& known, size_t t, i
   return false;
 }
 
-std::vector<std::vector<size_t>> infill_schedule(std::vector<size_t> order, int64_t passes, Rng& rng) {
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[static_cast<size_t>(rng.next() % i)]);
-  const int64_t n = static_cast<int64_t>(order.size());
-  std::vector<std::vector<size_t>> chunks;
-  if (n == 0) return chunks;
-  passes = std::clamp<int64_t>(passes, 1, n);
-  size_t next = 0;
-  for (int64_t pass = 0; pass < passes; ++pass) {
-    const size_t take = static_cast<size_t>((n - static_cast<int64_t>(next) + (passes - pass) - 1) / (passes - pass));
-    chunks.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(next), order.begin() + static_cast<std::ptrdiff_t>(next + take));
-    next += take;
-  }
-  return chunks;
-}
-
 music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
                                const std::vector<std::array<bool, kVoices>>& regenerate,
                                const InfillOptions& options, InfillStats* stats) {
-  if (model.kind() != "chorale-infill") {
-    throw std::invalid_argument("harmonize and infill need a conditioning model (kind chorale-infill), not a " + model.kind() +
+  if (model.kind() != model::ModelKind::kChoraleInfill) {
+    throw std::invalid_argument("harmonize and infill need a conditioning model (kind chorale-infill), not a " + std::string(model::model_kind_name(model.kind())) +
                                 " (bachgen train --preset jsb-infill makes one)");
   }
   if (regenerate.size() != grid.steps()) throw std::invalid_argument("infill: the regenerate mask must have one row per step");
@@ -116,7 +102,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   Rng rng(options.seed);
   const int64_t n = static_cast<int64_t>(order.size());
   const std::vector<std::vector<size_t>> chunks =
-      infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
+      model::infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
   InfillStats st;
   st.variables = n;
   torch::NoGradGuard no_grad;

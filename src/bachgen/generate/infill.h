@@ -28,7 +28,7 @@ struct InfillOptions {
   int64_t passes = 0;          // model runs; 0 = one per grid step (at most one per variable)
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
-  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (command_errors.h) once it passes
+  double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
 };
 
 struct InfillStats {
@@ -45,12 +45,6 @@ struct InfillStats {
 music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
                                const std::vector<std::array<bool, music::kVoices>>& regenerate,
                                const InfillOptions& options, InfillStats* stats = nullptr);
-
-// The order the sampler draws in: `variables` shuffled with `rng` (Fisher-Yates from the end),
-// cut into `passes` chunks, chunk k holding ceil(left / passes left) of what is left. passes
-// is clamped to 1 .. variables.size(); no variables give no chunks. infill_grid draws chunk k
-// in pass k; evaluate_harmonization scores Bach's voices in the same factorization.
-std::vector<std::vector<size_t>> infill_schedule(std::vector<size_t> variables, int64_t passes, Rng& rng);
 
 // With voice leading on: whether `pitch` for voice v at step t breaks a rule against the
 // variables of `known` (kSilent where unknown or silent): crossing a neighbouring voice at

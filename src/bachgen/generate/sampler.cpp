@@ -12,15 +12,6 @@
 
 namespace bachgen::generate {
 
-uint64_t Rng::next() {
-  runtime::SplitMix64 g{state_};
-  const uint64_t out = g.next();
-  state_ = g.state;
-  return out;
-}
-
-double Rng::uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-
 std::vector<double> sampling_distribution(const float* logits, size_t count, const SamplingOptions& o,
                                           const uint8_t* allowed) {
   if (!(o.temperature >= 0)) throw std::invalid_argument("temperature must be 0 or more");

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "bachgen/runtime/splitmix.h"
+
 namespace bachgen::generate {
 
 struct SamplingOptions {
@@ -16,17 +18,8 @@ struct SamplingOptions {
   double top_p = 1.0;        // keep the fewest most probable tokens whose probability sums to >= p
 };
 
-// SplitMix64: a small, fast generator whose stream is fixed by its seed.
-class Rng {
- public:
-  explicit Rng(uint64_t seed) : state_(seed) {}
-  uint64_t next();
-  double uniform();  // in [0, 1), 53 random bits
-  uint64_t state() const { return state_; }
-
- private:
-  uint64_t state_;
-};
+// The sampler's generator: runtime/splitmix.h.
+using Rng = runtime::SplitMix64;
 
 // The distribution a token is drawn from, in this order: softmax(logits / temperature) over
 // the allowed tokens (all when `allowed` is null; allowed[i] != 0 keeps token i), then top-k,

@@ -29,7 +29,7 @@ class ChoraleInfillImpl : public SequenceModelImpl {
   // Not an autoregressive model: throws std::logic_error.
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }
-  std::string kind() const override { return "chorale-infill"; }
+  ModelKind kind() const override { return ModelKind::kChoraleInfill; }
 
   const TransformerConfig& config() const { return config_; }
   // Forward multiply-adds per variable (a quarter of a step) at S steps.

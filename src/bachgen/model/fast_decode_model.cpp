@@ -61,7 +61,7 @@ std::unique_ptr<FastDecoder> make_fast_decoder(SequenceModelImpl& model, DecodeW
     return make_fast_lstm(w, format, threads);
   }
   auto* transformer = dynamic_cast<MusicTransformerImpl*>(&model);
-  if (transformer == nullptr || transformer->kind() != "music-transformer") return nullptr;
+  if (transformer == nullptr || transformer->kind() != ModelKind::kMusicTransformer) return nullptr;
   const TransformerConfig& c = transformer->config();
   if (!c.causal) return nullptr;
   const int64_t d = c.d_model, dh = c.d_model / c.heads;

@@ -6,16 +6,13 @@
 
 #include <mutex>
 
+#include "bachgen/runtime/splitmix.h"
+
 namespace bachgen::model {
 
 namespace {
 
-inline uint64_t splitmix64(uint64_t z) {
-  z += 0x9e3779b97f4a7c15ULL;
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
+using runtime::splitmix64_hash;
 
 // An element is kept when the top 32 bits of its hash are at least p * 2^32.
 inline uint64_t drop_threshold(double p) { return static_cast<uint64_t>(p * 4294967296.0); }
@@ -32,7 +29,7 @@ std::vector<uint8_t> dropout_keep_mask(uint64_t seed, int64_t numel, double p) {
   std::vector<uint8_t> keep(static_cast<size_t>(numel));
   const uint64_t threshold = drop_threshold(p);
   for (int64_t i = 0; i < numel; ++i) {
-    keep[static_cast<size_t>(i)] = (splitmix64(seed ^ static_cast<uint64_t>(i) * 0xd1342543de82ef95ULL) >> 32) >= threshold;
+    keep[static_cast<size_t>(i)] = (splitmix64_hash(seed ^ static_cast<uint64_t>(i) * 0xd1342543de82ef95ULL) >> 32) >= threshold;
   }
   return keep;
 }
@@ -48,7 +45,7 @@ torch::Tensor fast_dropout(const torch::Tensor& x, double p, bool training) {
   float* out = mask.data_ptr<float>();
   at::parallel_for(0, mask.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      const uint64_t h = splitmix64(seed ^ static_cast<uint64_t>(i) * 0xd1342543de82ef95ULL);
+      const uint64_t h = splitmix64_hash(seed ^ static_cast<uint64_t>(i) * 0xd1342543de82ef95ULL);
       out[i] = (h >> 32) >= threshold ? scale : 0.0f;
     }
   });

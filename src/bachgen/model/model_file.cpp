@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "bachgen/data/token_shard.h"
+#include "bachgen/tokenize/vocab.h"
 #include "bachgen/model/chorale_infill.h"
 #include "bachgen/model/torchscript_model.h"
 
@@ -31,9 +31,9 @@ json lstm_json(const LstmConfig& c) {
 }  // namespace
 
 std::string spec_to_json(const ModelSpec& spec) {
-  json j = {{"kind", spec.kind}, {"vocab", spec.vocab}};
-  if (spec.kind == "torchscript") return j.dump();
-  j["config"] = spec.kind == "music-lstm" ? lstm_json(spec.lstm) : transformer_json(spec.transformer);
+  json j = {{"kind", model_kind_name(spec.kind)}, {"vocab", spec.vocab}};
+  if (spec.kind == ModelKind::kTorchScript) return j.dump();
+  j["config"] = spec.kind == ModelKind::kMusicLstm ? lstm_json(spec.lstm) : transformer_json(spec.transformer);
   return j.dump();
 }
 
@@ -41,10 +41,10 @@ ModelSpec spec_from_json(const std::string& text) {
   ModelSpec spec;
   try {
     const json j = json::parse(text);
-    spec.kind = j.at("kind").get<std::string>();
+    spec.kind = parse_model_kind(j.at("kind").get<std::string>());
     spec.vocab = j.at("vocab").get<std::string>();
     const json& c = j.at("config");
-    if (spec.kind == "music-transformer" || spec.kind == "chorale-infill") {
+    if (spec.kind == ModelKind::kMusicTransformer || spec.kind == ModelKind::kChoraleInfill) {
       TransformerConfig& t = spec.transformer;
       t.vocab_size = c.at("vocab_size");
       t.d_model = c.at("d_model");
@@ -57,7 +57,7 @@ ModelSpec spec_from_json(const std::string& text) {
       t.voice_period = c.at("voice_period");
       t.tie_embeddings = c.at("tie_embeddings");
       t.dropout = c.at("dropout");
-    } else if (spec.kind == "music-lstm") {
+    } else if (spec.kind == ModelKind::kMusicLstm) {
       LstmConfig& l = spec.lstm;
       l.vocab_size = c.at("vocab_size");
       l.d_embed = c.at("d_embed");
@@ -65,7 +65,7 @@ ModelSpec spec_from_json(const std::string& text) {
       l.layers = c.at("layers");
       l.dropout = c.at("dropout");
     } else {
-      throw std::invalid_argument("unknown model kind '" + spec.kind + "'");
+      throw std::invalid_argument(std::string("model kind '") + model_kind_name(spec.kind) + "' has no config");
     }
   } catch (const json::exception& e) {
     throw std::invalid_argument(std::string("bad model config: ") + e.what());
@@ -74,13 +74,13 @@ ModelSpec spec_from_json(const std::string& text) {
 }
 
 SequenceModel build_model(const ModelSpec& spec) {
-  if (spec.kind == "music-transformer") return std::make_shared<MusicTransformerImpl>(spec.transformer);
-  if (spec.kind == "music-lstm") return std::make_shared<MusicLstmImpl>(spec.lstm);
-  if (spec.kind == "chorale-infill") {
+  if (spec.kind == ModelKind::kMusicTransformer) return std::make_shared<MusicTransformerImpl>(spec.transformer);
+  if (spec.kind == ModelKind::kMusicLstm) return std::make_shared<MusicLstmImpl>(spec.lstm);
+  if (spec.kind == ModelKind::kChoraleInfill) {
     if (spec.vocab != "satb16") throw std::invalid_argument("the conditioning model (chorale-infill) reads satb16, not " + spec.vocab);
     return std::make_shared<ChoraleInfillImpl>(spec.transformer);
   }
-  throw std::invalid_argument("unknown model kind '" + spec.kind + "'");
+  throw std::invalid_argument(std::string("a ") + model_kind_name(spec.kind) + " model is loaded, not built");
 }
 
 std::vector<std::string> preset_names() {
@@ -90,7 +90,7 @@ std::vector<std::string> preset_names() {
 ModelSpec preset(const std::string& name, const std::string& vocab) {
   ModelSpec s;
   s.vocab = vocab;
-  const int64_t v = data::vocab_size(data::parse_vocab(vocab));
+  const int64_t v = tokenize::vocab_size(tokenize::parse_vocab(vocab));
   const bool chorale = vocab != "performance388";
   TransformerConfig& t = s.transformer;
   t.vocab_size = v;
@@ -103,7 +103,7 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
     t.d_model = 256, t.layers = 6, t.heads = 8, t.d_ff = 1024, t.max_relative = 512;
   } else if (name == "infill-tiny" || name == "jsb-infill") {
     if (vocab != "satb16") throw std::invalid_argument("preset " + name + " (the conditioning model) needs satb16 data, not " + vocab);
-    s.kind = "chorale-infill";
+    s.kind = ModelKind::kChoraleInfill;
     // What the model does regardless (model/chorale_infill.h), so that the saved config says it.
     t.relative = false, t.absolute_positions = true, t.tie_embeddings = false;
     if (name == "infill-tiny") {
@@ -116,7 +116,7 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
   } else if (name == "performance-base") {
     t.d_model = 512, t.layers = 6, t.heads = 8, t.d_ff = 2048, t.max_relative = 1024;
   } else if (name == "lstm-tiny" || name == "lstm-base" || name == "jsb-default") {
-    s.kind = "music-lstm";
+    s.kind = ModelKind::kMusicLstm;
     s.lstm.vocab_size = v;
     if (name == "lstm-tiny") {
       s.lstm.d_embed = 32, s.lstm.hidden = 64, s.lstm.layers = 2, s.lstm.dropout = 0.0;
@@ -170,7 +170,7 @@ LoadedModel load_torchscript(const std::string& path, const std::string& expecte
     throw std::runtime_error(path + ": not a bachgen model file (no format version)");
   }
   LoadedModel out;
-  out.spec.kind = "torchscript";
+  out.spec.kind = ModelKind::kTorchScript;
   out.spec.vocab = extra[kTorchScriptVocabFile];
   if (out.spec.vocab.empty()) {
     throw std::runtime_error(path + ": not a bachgen model file (no format version), and as a "
@@ -179,7 +179,7 @@ LoadedModel load_torchscript(const std::string& path, const std::string& expecte
   }
   int64_t size = 0;
   try {
-    size = data::vocab_size(data::parse_vocab(out.spec.vocab));
+    size = tokenize::vocab_size(tokenize::parse_vocab(out.spec.vocab));
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
@@ -240,27 +240,27 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
 }
 
 std::string spec_shape(const ModelSpec& spec) {
-  if (spec.kind == "music-transformer" || spec.kind == "chorale-infill") {
+  if (spec.kind == ModelKind::kMusicTransformer || spec.kind == ModelKind::kChoraleInfill) {
     const TransformerConfig& c = spec.transformer;
-    if (spec.kind == "chorale-infill") {
+    if (spec.kind == ModelKind::kChoraleInfill) {
       return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
              " F" + std::to_string(c.d_ff) + " bidirectional";
     }
     return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
            " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);
   }
-  if (spec.kind == "music-lstm") {
+  if (spec.kind == ModelKind::kMusicLstm) {
     const LstmConfig& c = spec.lstm;
     return "embed " + std::to_string(c.d_embed) + " hidden " + std::to_string(c.hidden) + " x" +
            std::to_string(c.layers);
   }
-  return spec.kind;
+  return model_kind_name(spec.kind);
 }
 
 double forward_macs_per_token(const ModelSpec& spec, int64_t sequence_length) {
-  if (spec.kind == "music-transformer") return MusicTransformerImpl(spec.transformer).macs_per_token(sequence_length);
-  if (spec.kind == "chorale-infill") return ChoraleInfillImpl(spec.transformer).macs_per_token(sequence_length / 4);
-  if (spec.kind == "music-lstm") return MusicLstmImpl(spec.lstm).macs_per_token();
+  if (spec.kind == ModelKind::kMusicTransformer) return MusicTransformerImpl(spec.transformer).macs_per_token(sequence_length);
+  if (spec.kind == ModelKind::kChoraleInfill) return ChoraleInfillImpl(spec.transformer).macs_per_token(sequence_length / 4);
+  if (spec.kind == ModelKind::kMusicLstm) return MusicLstmImpl(spec.lstm).macs_per_token();
   return 0.0;
 }
 

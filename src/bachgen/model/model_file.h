@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/model/model_kind.h"
 #include "bachgen/model/music_lstm.h"
 #include "bachgen/model/music_transformer.h"
 
@@ -15,8 +16,8 @@ inline constexpr int64_t kModelFormatVersion = 1;
 
 // Everything needed to build a model again.
 struct ModelSpec {
-  std::string kind = "music-transformer";  // or "music-lstm" ("torchscript" when loaded)
-  std::string vocab = "satb16";             // the vocabulary name (data/token_shard.h)
+  ModelKind kind = ModelKind::kMusicTransformer;  // kTorchScript only when loaded
+  std::string vocab = "satb16";             // the vocabulary name (tokenize/vocab.h)
   TransformerConfig transformer;
   LstmConfig lstm;
 };

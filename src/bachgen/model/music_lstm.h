@@ -26,7 +26,7 @@ class MusicLstmImpl : public SequenceModelImpl {
                         const torch::Tensor& offset = torch::Tensor()) override;
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }
-  std::string kind() const override { return "music-lstm"; }
+  ModelKind kind() const override { return ModelKind::kMusicLstm; }
   const LstmConfig& config() const { return config_; }
   double macs_per_token() const;
 

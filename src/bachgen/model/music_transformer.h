@@ -48,7 +48,7 @@ class MusicTransformerImpl : public SequenceModelImpl {
                         const torch::Tensor& offset = torch::Tensor()) override;
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }
-  std::string kind() const override { return "music-transformer"; }
+  ModelKind kind() const override { return ModelKind::kMusicTransformer; }
 
   const TransformerConfig& config() const { return config_; }
   std::vector<TransformerBlock>& blocks() { return blocks_; }

@@ -5,6 +5,8 @@
 #include <torch/torch.h>
 
 #include <string>
+
+#include "bachgen/model/model_kind.h"
 #include <vector>
 
 namespace bachgen::model {
@@ -28,7 +30,7 @@ class SequenceModelImpl : public torch::nn::Module {
   // (length 0) starts a sequence at position state.offset.
   virtual torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) = 0;
   virtual int64_t vocab_size() const = 0;
-  virtual std::string kind() const = 0;  // "music-transformer" or "music-lstm"
+  virtual ModelKind kind() const = 0;
   virtual int64_t parameter_count() const;
 };
 

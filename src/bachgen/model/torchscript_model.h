@@ -23,7 +23,7 @@ class TorchScriptModelImpl : public SequenceModelImpl {
   // Keeps the tokens seen so far in state.h and runs forward over all of them.
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return vocab_size_; }
-  std::string kind() const override { return "torchscript"; }
+  ModelKind kind() const override { return ModelKind::kTorchScript; }
   int64_t parameter_count() const override;
 
  private:

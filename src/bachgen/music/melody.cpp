@@ -172,6 +172,9 @@ Melody parse_melody_text(const std::string& text) {
   return m;
 }
 
+// A melody read from a score: the top sounding note of each 16th step (below).
+Melody melody_of_score(const Score& score, const std::string& path);
+
 Melody read_melody_midi(const std::string& path) {
   Score score;
   try {
@@ -180,6 +183,21 @@ Melody read_melody_midi(const std::string& path) {
     const std::string what = e.what();
     throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
   }
+  return melody_of_score(score, path);
+}
+
+Melody parse_melody_midi(const std::vector<uint8_t>& bytes, const std::string& name) {
+  Score score;
+  try {
+    score = score_from_midi(midi::parse_midi(bytes, name));
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw std::runtime_error(what.rfind(name, 0) == 0 ? what : name + ": " + what);
+  }
+  return melody_of_score(score, name);
+}
+
+Melody melody_of_score(const Score& score, const std::string& path) {
   Melody m;
   const int tpq = score.ticks_per_quarter;
   if (tpq % 4 != 0) throw std::runtime_error(path + ": " + std::to_string(tpq) + " ticks per quarter cannot be split into 16ths");
@@ -416,6 +434,15 @@ Melody parse_melody_mxl(const std::vector<uint8_t>& archive, const std::string& 
 }
 
 Melody read_melody_mxl(const std::string& path) { return parse_melody_mxl(read_melody_file(path), path); }
+
+Melody parse_melody(const std::vector<uint8_t>& bytes, MelodyFormat format, const std::string& name) {
+  switch (format) {
+    case MelodyFormat::kMidi: return parse_melody_midi(bytes, name);
+    case MelodyFormat::kMusicXml: return parse_melody_musicxml(std::string(bytes.begin(), bytes.end()), name);
+    case MelodyFormat::kMxl: return parse_melody_mxl(bytes, name);
+  }
+  throw std::invalid_argument("no such melody format");
+}
 
 Melody read_melody(const std::string& path) {
   std::string lower = path;

@@ -35,6 +35,8 @@ Melody parse_melody_text(const std::string& text);
 // itself). Onsets must lie on the 16th grid. Time signature, pickup (none) and tempo from the
 // file. Throws std::runtime_error "PATH: PROBLEM".
 Melody read_melody_midi(const std::string& path);
+// The same over a file's bytes in memory (`name` for messages).
+Melody parse_melody_midi(const std::vector<uint8_t>& bytes, const std::string& name);
 
 // score-partwise MusicXML: the first part, voice 1 (the first voice met), the top note of each
 // chord; ties, rests, <backup>/<forward> across voices, time signatures and an implicit first
@@ -50,6 +52,9 @@ Melody parse_melody_musicxml(const std::string& document, const std::string& nam
 Melody read_melody_mxl(const std::string& path);
 Melody parse_melody_mxl(const std::vector<uint8_t>& archive, const std::string& name);
 
+// A melody file's bytes in memory, by its format (an upload's extension).
+enum class MelodyFormat { kMidi, kMusicXml, kMxl };
+Melody parse_melody(const std::vector<uint8_t>& bytes, MelodyFormat format, const std::string& name);
 // By extension: .mid/.midi, .musicxml/.xml, .mxl; anything else is refused.
 Melody read_melody(const std::string& path);
 

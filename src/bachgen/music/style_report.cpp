@@ -1,13 +1,10 @@
-// `bachgen analyze`.
+// The style figures as a table or JSON.
 #include "bachgen/music/style_report.h"
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include "bachgen/data/jsb.h"
-#include "bachgen/midi/midi_reader.h"
-#include "bachgen/music/score.h"
 #include "bachgen/music/voice_leading.h"
 
 namespace bachgen::music {
@@ -33,38 +30,8 @@ nlohmann::json stats_json(const StyleStats& s) {
 
 }  // namespace
 
-std::string analyze_report(const AnalyzeSettings& settings) {
-  std::vector<std::pair<std::string, StyleStats>> columns;
-  StyleStats total;
-  for (const std::string& path : settings.inputs) {
-    StyleStats s;
-    try {
-      const Score score = score_from_midi(midi::read_midi_file(path));
-      if (score.voices() != kVoices) {
-        throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; analyze needs 4 (S, A, T, B)");
-      }
-      s = analyze_grid(score_to_grid(score));
-    } catch (const std::exception& e) {
-      const std::string what = e.what();
-      throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-    }
-    total.add(s);
-    columns.emplace_back(path, s);
-  }
-  if (settings.inputs.size() > 1) columns.emplace_back("all files", total);
-  if (!settings.reference.empty()) {
-    std::string file = settings.reference, split = "test";
-    const size_t at = file.find(".json:");
-    if (at != std::string::npos) {
-      split = file.substr(at + 6);
-      file = file.substr(0, at + 5);
-    }
-    const data::JsbCorpus corpus = data::load_jsb(file);
-    StyleStats bach;
-    for (const ChoraleGrid& g : corpus.split(split)) bach.add(analyze_grid(g));
-    columns.emplace_back("Bach (JSB " + split + ")", bach);
-  }
-  if (settings.json) {
+std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) {
+  if (as_json) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& [name, s] : columns) {
       nlohmann::json j = stats_json(s);

@@ -1,19 +1,22 @@
-// `bachgen analyze`: the style statistics of four-part music files (music/voice_leading.h),
-// beside the same figures for Bach's own JSB test chorales. Torch-free; docs/generation.md.
+// The style figures of four-part music (music/voice_leading.h's StyleStats), one column per
+// piece or corpus, as the table or the JSON that `bachgen analyze` prints
+// (commands/analyze_command.h reads the files). Torch-free; docs/generation.md.
 #pragma once
 
 #include <string>
 #include <vector>
 
+#include "bachgen/music/voice_leading.h"
+
 namespace bachgen::music {
 
-struct AnalyzeSettings {
-  std::vector<std::string> inputs;  // four-voice MIDI files (S, A, T, B tracks)
-  std::string reference;            // FILE.json[:SPLIT] of JSB; empty = none; default split test
-  bool json = false;
+struct StyleColumn {
+  std::string name;
+  StyleStats stats;
 };
 
-// Throws std::runtime_error naming the file and the problem.
-std::string analyze_report(const AnalyzeSettings& settings);
+// A table (a line per column and a legend) or, with as_json, a JSON array of one object per
+// column ("name" and every figure).
+std::string style_report(const std::vector<StyleColumn>& columns, bool as_json);
 
 }  // namespace bachgen::music

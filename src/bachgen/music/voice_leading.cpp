@@ -1,10 +1,20 @@
 // Voice-leading rules and style statistics.
 #include "bachgen/music/voice_leading.h"
 
+#include <stdexcept>
+
 #include <cmath>
 #include <cstdlib>
 
 namespace bachgen::music {
+
+VoiceLeading parse_voice_leading(const std::string& name) {
+  if (name == "strict") return VoiceLeading::kStrict;
+  if (name == "off") return VoiceLeading::kOff;
+  throw std::invalid_argument("voice leading is strict or off, not '" + name + "'");
+}
+
+const char* voice_leading_name(VoiceLeading rules) { return rules == VoiceLeading::kStrict ? "strict" : "off"; }
 
 namespace {
 

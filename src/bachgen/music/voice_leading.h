@@ -16,6 +16,11 @@ namespace bachgen::music {
 inline constexpr std::array<int, kVoices> kVoiceLowest{60, 53, 48, 36};
 inline constexpr std::array<int, kVoices> kVoiceHighest{81, 74, 69, 64};
 
+// Whether composing and harmonizing mask what breaks the rules below: strict | off.
+enum class VoiceLeading { kStrict, kOff };
+VoiceLeading parse_voice_leading(const std::string& name);  // throws std::invalid_argument
+const char* voice_leading_name(VoiceLeading rules);
+
 // Two consecutive sonorities of voices a (upper) and b (lower), pitches p1 -> p2 and q1 -> q2,
 // all sounding: a parallel fifth when both voices move in the same direction and the interval
 // is a fifth modulo the octave (7) in both; a parallel octave likewise with 0 (octave or

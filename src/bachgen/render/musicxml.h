@@ -1,6 +1,6 @@
 // MusicXML out: four-part music on the 16th grid as a score-partwise MusicXML 3.1 document
 // (Soprano, Alto, Tenor, Bass parts; 4/4 measures; notes split into written values and tied
-// across bar lines; a key signature inferred from the pitches). Opens in MuseScore 3.
+// across bar lines; a key signature inferred from the pitches, music/key.h). Opens in MuseScore 3.
 // Torch-free; docs/generation.md#musicxml.
 #pragma once
 
@@ -11,21 +11,6 @@
 namespace bachgen::render {
 
 using music::ChoraleGrid;
-
-struct KeyGuess {
-  int fifths = 0;       // -7 .. 7: flats negative, sharps positive
-  bool minor = false;
-  int tonic = 0;        // pitch class of the tonic
-  std::string name() const;  // "D minor", "Eb major"
-};
-
-// The major or minor key whose Krumhansl-Kessler profile correlates best with the
-// duration-weighted pitch-class histogram of the grid (C major for an empty grid).
-KeyGuess guess_key(const ChoraleGrid& grid);
-
-// "D minor", "Eb major", "F#m", "C" (major when no mode is given). Throws
-// std::invalid_argument for anything else.
-KeyGuess parse_key(const std::string& text);
 
 struct MusicXmlOptions {
   std::string title = "bachgen chorale";

@@ -9,6 +9,7 @@ namespace bachgen::serve {
 size_t StoredResult::bytes() const {
   size_t total = summary_json.size();
   for (const auto& [extension, data] : files) total += extension.size() + data.size();
+  if (chorale) total += chorale->grid.steps() * (sizeof(music::GridStep) + (chorale->grid.knows_onsets() ? 4 : 0));
   return total;
 }
 

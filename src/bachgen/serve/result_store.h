@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/music/chorale.h"
+
 namespace bachgen::serve {
 
 struct StoredResult {
@@ -22,6 +24,7 @@ struct StoredResult {
   int steps_per_bar = 16;
   std::map<std::string, std::string> files;   // extension (mid, musicxml, wav, json) -> bytes
   std::string summary_json;                   // what POST answered (a JSON object)
+  std::shared_ptr<const music::Chorale> chorale;  // the music itself (continue and infill start from it)
   size_t bytes() const;
 };
 

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bachgen/generate/infill_selection.h"
+#include "bachgen/music/key.h"
 #include "bachgen/render/musicxml.h"
 #include "bachgen/serve/result_store.h"
 
@@ -99,9 +100,11 @@ SamplingFields read_sampling(Fields& f) {
   s.top_p = f.number("top_p", s.top_p, 0, 1);
   if (s.top_p <= 0) throw RequestError("top_p", "must be above 0 (1 keeps every token)");
   s.seed = static_cast<uint64_t>(f.integer("seed", static_cast<int64_t>(s.seed), 0, static_cast<int64_t>(kMaxSeed)));
-  s.voice_leading = f.text("voice_leading", s.voice_leading, 16);
-  if (s.voice_leading != "strict" && s.voice_leading != "off") {
-    throw RequestError("voice_leading", "must be \"strict\" or \"off\", not \"" + s.voice_leading + "\"");
+  const std::string rules = f.text("voice_leading", music::voice_leading_name(s.voice_leading), 16);
+  try {
+    s.voice_leading = music::parse_voice_leading(rules);
+  } catch (const std::invalid_argument&) {
+    throw RequestError("voice_leading", "must be \"strict\" or \"off\", not \"" + rules + "\"");
   }
   return s;
 }
@@ -202,7 +205,7 @@ ComposeRequest parse_compose_request(const std::string& body, const StudioLimits
   r.key = f.text("key", "", 32);
   if (!r.key.empty()) {
     try {
-      render::parse_key(r.key);
+      music::parse_key(r.key);
     } catch (const std::invalid_argument& e) {
       throw RequestError("key", e.what());
     }
@@ -267,26 +270,6 @@ InfillRequest parse_infill_request(const std::string& body, const StudioLimits& 
   }
   f.finish();
   return r;
-}
-
-std::string notes_json(const music::ChoraleGrid& grid, int steps_per_bar, int lead_rests, double tempo) {
-  json notes = json::array();
-  for (int v = 0; v < music::kVoices; ++v) {
-    for (size_t t = 0; t < grid.steps(); ++t) {
-      if (!grid.is_onset(t, v)) continue;
-      size_t end = t + 1;
-      while (end < grid.steps() && grid.pitches[end][v] == grid.pitches[t][v] && !grid.is_onset(end, v)) ++end;
-      notes.push_back({v, static_cast<int64_t>(t) + lead_rests, static_cast<int64_t>(end - t), grid.pitches[t][v]});
-    }
-  }
-  const int64_t steps = static_cast<int64_t>(grid.steps()) + lead_rests;
-  json out = {{"steps_per_bar", steps_per_bar},
-              {"tempo", tempo},
-              {"steps", steps},
-              {"bars", (steps + steps_per_bar - 1) / steps_per_bar},
-              {"voices", {"S", "A", "T", "B"}},
-              {"notes", notes}};
-  return out.dump();
 }
 
 }  // namespace bachgen::serve

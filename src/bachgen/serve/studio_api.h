@@ -9,6 +9,7 @@
 #include <string>
 
 #include "bachgen/music/chorale_grid.h"
+#include "bachgen/music/voice_leading.h"
 
 namespace bachgen::serve {
 
@@ -31,7 +32,7 @@ struct SamplingFields {
   int top_k = 0;                       // 0 .. 1000 (0 = all)
   double top_p = 1.0;                  // (0, 1]
   uint64_t seed = 1;                   // 0 .. 2^53 - 1 (exact in JavaScript)
-  std::string voice_leading = "strict";
+  music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
 };
 
 struct UploadedFile {
@@ -73,11 +74,5 @@ InfillRequest parse_infill_request(const std::string& body, const StudioLimits& 
 std::string decode_base64(const std::string& text, const std::string& field);
 // And back, padded (what clients send: the tests, the load benchmark).
 std::string encode_base64(const std::string& bytes);
-
-// The result's notes for the piano roll, as the JSON that GET /api/results/ID.json serves:
-// {"steps_per_bar", "tempo", "steps", "bars", "voices": ["S","A","T","B"],
-//  "notes": [[voice, start, length, pitch], ...]} with start and length in 16th steps, the
-// lead rests of a pickup counted (they are in the written files too).
-std::string notes_json(const music::ChoraleGrid& grid, int steps_per_bar, int lead_rests, double tempo);
 
 }  // namespace bachgen::serve

@@ -1,68 +1,44 @@
-// The studio's backend over the generation commands.
+// The studio's backend over the library API.
 #include "bachgen/serve/studio_backend.h"
 
-#include <atomic>
-#include <filesystem>
-#include <fstream>
+#include <optional>
+#include <stdexcept>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
-#include "bachgen/generate/command_errors.h"
-#include "bachgen/generate/generate_command.h"
-#include "bachgen/generate/harmonize_command.h"
-#include "bachgen/io/files.h"
-#include "bachgen/model/model_file.h"
+#include "bachgen/generate/composer.h"
+#include "bachgen/generate/errors.h"
+#include "bachgen/generate/harmonizer.h"
+#include "bachgen/generate/infill_selection.h"
+#include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/melody.h"
+#include "bachgen/music/score.h"
+#include "bachgen/render/audio.h"
+#include "bachgen/render/chorale_render.h"
 
 namespace bachgen::serve {
 
 namespace {
 
+using generate::Input;
+using generate::InputError;
 using nlohmann::json;
-namespace fs = std::filesystem;
 
-// A job's private folder, removed with everything in it when the job ends.
-class JobFolder {
- public:
-  explicit JobFolder(const fs::path& base) {
-    static std::atomic<uint64_t> counter{0};
-    path_ = base / ("job-" + std::to_string(counter++));
-    fs::create_directories(path_);
+// The API field an input of the library API came from.
+std::string field_of(Input input) {
+  switch (input) {
+    case Input::kPrimer: return "primer";
+    case Input::kLength: return "bars";
+    case Input::kKey: return "key";
+    case Input::kMelody: return "melody";
+    case Input::kNotes: return "notes";
+    case Input::kChorale: return "result";
+    case Input::kSelection: return "bars";
+    case Input::kModel:
+    case Input::kOption: break;
   }
-  ~JobFolder() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
-};
-
-std::string read_whole(const std::string& path) {
-  const std::vector<uint8_t> bytes = io::read_file_bytes(path, 256u << 20);
-  return std::string(bytes.begin(), bytes.end());
-}
-
-// The user never sees our temp folder: messages name the upload, or "the result".
-std::string replace_all(std::string text, const std::string& from, const std::string& to) {
-  for (size_t at = text.find(from); !from.empty() && at != std::string::npos; at = text.find(from, at + to.size())) {
-    text.replace(at, from.size(), to);
-  }
-  return text;
-}
-
-// A command's message for the page: without its "--option VALUE: " lead, which names a flag
-// the page does not have.
-std::string without_flag(const std::string& message) {
-  if (message.rfind("--", 0) != 0) return message;
-  const size_t colon = message.find(": ");
-  return colon == std::string::npos ? message : message.substr(colon + 2);
-}
-
-// The API field a command option came from.
-std::string field_of(const std::string& option) {
-  if (option == "input") return "result";
-  return option;
+  return "";
 }
 
 generate::SamplingOptions sampling_of(const SamplingFields& f) {
@@ -73,141 +49,190 @@ generate::SamplingOptions sampling_of(const SamplingFields& f) {
   return s;
 }
 
-json describe(const model::LoadedModel& loaded, const std::string& path) {
-  return {{"path", path}, {"kind", loaded.spec.kind}, {"vocab", loaded.spec.vocab}, {"shape", model::spec_shape(loaded.spec)}};
+json describe(const generate::ModelInfo& m) {
+  return {{"path", m.path}, {"kind", model::model_kind_name(m.kind)}, {"vocab", tokenize::vocab_name(m.vocab)}, {"shape", m.shape}};
 }
+
+// A four-part MIDI upload as a grid, read from its bytes.
+music::ChoraleGrid grid_of_midi_upload(const UploadedFile& file) {
+  try {
+    const midi::MidiFile midi = midi::parse_midi(reinterpret_cast<const uint8_t*>(file.bytes.data()), file.bytes.size(), file.name);
+    const music::Score score = music::score_from_midi(midi);
+    if (score.voices() != music::kVoices) {
+      throw std::runtime_error(file.name + ": has " + std::to_string(score.voices()) + " voices; a primer needs 4 (S, A, T, B)");
+    }
+    return music::score_to_grid(score);
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw RequestError("primer", what.rfind(file.name, 0) == 0 ? what : file.name + ": " + what);
+  }
+}
+
+// One pool thread's models, loaded once.
+struct Worker {
+  generate::Composer composer;
+  generate::Harmonizer harmonizer;
+  std::unique_ptr<render::Synthesizer> synthesizer;  // null: no audio
+};
 
 class ModelBackend : public StudioBackend {
  public:
   explicit ModelBackend(const ModelBackendOptions& o) : options_(o) {
     if (o.audio != "wav" && o.audio != "none") throw std::runtime_error("the studio's audio is wav or none, not " + o.audio);
-    compose_path_ = generate::resolve_model(o.compose_model, "jsb-default");
-    infill_path_ = generate::resolve_model(o.infill_model, "jsb-infill");
-    const model::LoadedModel compose = model::load_model(compose_path_);
-    if (compose.spec.kind == "chorale-infill" || compose.spec.vocab == "performance388") {
-      throw std::runtime_error("--model " + compose_path_ + ": the studio composes chorales left to right: it needs a satb16 next-token model, not a " +
-                               compose.spec.kind + " over " + compose.spec.vocab);
+    for (int w = 0; w < std::max(1, o.workers); ++w) {
+      std::optional<generate::Composer> composer;
+      try {
+        composer.emplace(o.compose_model);
+      } catch (const InputError& e) {
+        throw std::runtime_error("--model " + std::string(e.what()) + " (the studio composes chorales left to right: it needs a satb16 next-token model)");
+      }
+      std::optional<generate::Harmonizer> harmonizer;
+      try {
+        harmonizer.emplace(o.infill_model);
+      } catch (const InputError& e) {
+        throw std::runtime_error("--infill-model " + std::string(e.what()));
+      }
+      std::unique_ptr<render::Synthesizer> synthesizer;
+      if (o.audio == "wav") {
+        render::AudioOptions audio;
+        audio.soundfont = o.soundfont;
+        synthesizer = std::make_unique<render::Synthesizer>(audio);
+      }
+      workers_.push_back(std::make_unique<Worker>(Worker{std::move(*composer), std::move(*harmonizer), std::move(synthesizer)}));
     }
-    const model::LoadedModel infill = model::load_model(infill_path_, "satb16");
-    if (infill.spec.kind != "chorale-infill") {
-      throw std::runtime_error("--infill-model " + infill_path_ + ": not a conditioning model (chorale-infill)");
-    }
-    info_ = {{"models", {{"compose", describe(compose, compose_path_)}, {"harmonize", describe(infill, infill_path_)}}},
-             {"vocab", compose.spec.vocab},
+    const Worker& first = *workers_.front();
+    info_ = {{"models", {{"compose", describe(first.composer.info())}, {"harmonize", describe(first.harmonizer.info())}}},
+             {"vocab", tokenize::vocab_name(first.composer.info().vocab)},
              {"audio", o.audio}};
-    char pattern[] = "/tmp/bachgen-serve-XXXXXX";
-    if (!mkdtemp(pattern)) throw std::runtime_error("cannot make a temp folder under /tmp for the studio's jobs");
-    base_ = pattern;
-  }
-  ~ModelBackend() override {
-    std::error_code ignored;
-    fs::remove_all(base_, ignored);
   }
 
   std::string info_json() const override { return info_.dump(); }
 
-  GenerationOutput compose(const ComposeRequest& r, const StoredResult* primer, int, double time_limit) override {
-    JobFolder job(base_);
-    generate::GenerateSettings s;
-    s.model = compose_path_;
-    s.sampling = sampling_of(r.sampling);
-    s.seed = r.sampling.seed;
-    s.voice_leading = r.sampling.voice_leading;
-    s.bars = r.bars;
-    s.tempo = r.tempo;
-    s.key = r.key;
-    s.audio = options_.audio;
-    s.soundfont = options_.soundfont;
-    s.time_limit_seconds = time_limit;
-    s.out = job.file("result");
-    std::string primer_name;
-    if (primer != nullptr || !r.primer_file.empty()) {
-      s.primer = job.file("primer.mid");
-      io::write_file_atomically(s.primer, primer != nullptr ? primer->files.at("mid") : r.primer_file.bytes);
-      s.primer_steps = r.primer_steps;
-      primer_name = primer != nullptr ? "the result " + primer->id : r.primer_file.name;
+  GenerationOutput compose(const ComposeRequest& r, const StoredResult* primer, int worker, double time_limit) override {
+    Worker& w = worker_at(worker);
+    generate::ComposeOptions o;
+    o.sampling = sampling_of(r.sampling);
+    o.seed = r.sampling.seed;
+    o.voice_leading = r.sampling.voice_leading;
+    o.steps = r.bars * 16;
+    o.tempo = r.tempo;
+    o.primer_steps = r.primer_steps;
+    o.time_limit_seconds = time_limit;
+    if (!r.key.empty()) {
+      try {
+        o.key = music::parse_key(r.key);
+      } catch (const std::invalid_argument& e) {
+        throw RequestError("key", e.what());
+      }
     }
+    std::optional<music::ChoraleGrid> primer_grid;
+    if (primer != nullptr) {
+      if (!primer->chorale) throw RequestError("primer.result", "the result " + primer->id + " holds no music to continue");
+      primer_grid = primer->chorale->written_grid();
+    } else if (!r.primer_file.empty()) {
+      primer_grid = grid_of_midi_upload(r.primer_file);
+    }
+    generate::ComposeStats stats;
+    std::vector<generate::Composition> pieces;
     try {
-      const generate::GenerateReport report = generate::run_generate(s);
-      const json details = {{"new_tokens", report.new_tokens},
-                            {"tokens_per_second", report.tokens_per_second},
-                            {"voice_leading_fallbacks", report.voice_leading_fallbacks}};
-      return collect(job, report.grids.at(0), report.output, report.seconds, details);
-    } catch (const generate::OptionError& e) {
-      throw RequestError(field_of(e.option), without_flag(replace_all(e.what(), s.primer, primer_name)));
+      pieces = w.composer.compose(o, primer_grid ? &*primer_grid : nullptr, &stats);
+    } catch (const InputError& e) {
+      throw RequestError(field_of(e.input), e.what());
     }
+    const json details = {{"new_tokens", stats.new_tokens},
+                          {"tokens_per_second", stats.tokens_per_second()},
+                          {"voice_leading_fallbacks", stats.voice_leading_fallbacks}};
+    return output_of(w, pieces.at(0).chorale, stats.seconds, details);
   }
 
-  GenerationOutput harmonize(const HarmonizeRequest& r, int, double time_limit) override {
-    JobFolder job(base_);
-    generate::HarmonizeSettings s;
-    fill_common(s.common, r.sampling, job, time_limit);
-    s.common.tempo = r.tempo;
-    s.notes = r.notes;
-    s.max_steps = static_cast<size_t>(options_.max_bars * 16);
-    if (!r.melody.empty()) {
-      s.melody = job.file("melody." + r.melody.format);  // the reader goes by the extension
-      io::write_file_atomically(s.melody, r.melody.bytes);
-    }
+  GenerationOutput harmonize(const HarmonizeRequest& r, int worker, double time_limit) override {
+    Worker& w = worker_at(worker);
+    const bool from_text = !r.notes.empty();
+    music::Melody melody;
     try {
-      const generate::InfillReport report = generate::run_harmonize(s);
-      return collect(job, report.grids.at(0), report.output, report.seconds, infill_details(report));
-    } catch (const generate::OptionError& e) {
-      throw RequestError(field_of(e.option), without_flag(replace_all(e.what(), s.melody, r.melody.name)));
+      if (from_text) {
+        melody = music::parse_melody_text(r.notes);
+      } else {
+        const music::MelodyFormat format = r.melody.format == "mid" ? music::MelodyFormat::kMidi
+                                           : r.melody.format == "mxl" ? music::MelodyFormat::kMxl
+                                                                      : music::MelodyFormat::kMusicXml;
+        melody = music::parse_melody(std::vector<uint8_t>(r.melody.bytes.begin(), r.melody.bytes.end()), format, r.melody.name);
+      }
+    } catch (const std::exception& e) {
+      throw RequestError(from_text ? "notes" : "melody", e.what());
     }
+    generate::HarmonizeOptions o = options_of(r.sampling, time_limit);
+    o.tempo = r.tempo;
+    o.max_steps = static_cast<size_t>(options_.max_bars * 16);
+    generate::HarmonizeStats stats;
+    music::Chorale result;
+    try {
+      result = w.harmonizer.harmonize(melody, o, &stats, from_text ? Input::kNotes : Input::kMelody,
+                                      from_text ? "the note text" : r.melody.name);
+    } catch (const InputError& e) {
+      throw RequestError(field_of(e.input), e.what());
+    }
+    return output_of(w, result, stats.seconds, details_of(stats));
   }
 
-  GenerationOutput infill(const InfillRequest& r, const StoredResult& source, int, double time_limit) override {
-    JobFolder job(base_);
-    generate::InfillSettings s;
-    fill_common(s.common, r.sampling, job, time_limit);
-    s.input = job.file("input.mid");
-    io::write_file_atomically(s.input, source.files.at("mid"));
-    s.bars = std::to_string(r.first_bar) + "-" + std::to_string(r.last_bar);
-    s.voices = r.voices;
-    try {
-      const generate::InfillReport report = generate::run_infill(s);
-      return collect(job, report.grids.at(0), report.output, report.seconds, infill_details(report));
-    } catch (const generate::OptionError& e) {
-      throw RequestError(field_of(e.option), without_flag(replace_all(e.what(), s.input, "the result " + source.id)));
+  GenerationOutput infill(const InfillRequest& r, const StoredResult& source, int worker, double time_limit) override {
+    Worker& w = worker_at(worker);
+    if (!source.chorale) throw RequestError("result", "the result " + source.id + " holds no music to redraw");
+    generate::Selection selection;
+    selection.first_bar = r.first_bar;
+    selection.last_bar = r.last_bar;
+    selection.voices = generate::parse_voices(r.voices);  // checked by the request parser
+    if (r.last_bar > source.chorale->bars()) {
+      throw RequestError("bars", "the result " + source.id + " has " + std::to_string(source.chorale->bars()) + " bar(s)");
     }
+    generate::HarmonizeStats stats;
+    music::Chorale result;
+    try {
+      result = w.harmonizer.redraw(*source.chorale, selection, options_of(r.sampling, time_limit), &stats);
+    } catch (const InputError& e) {
+      throw RequestError(field_of(e.input), e.what());
+    }
+    return output_of(w, result, stats.seconds, details_of(stats));
   }
 
  private:
-  void fill_common(generate::InfillCommonSettings& c, const SamplingFields& f, const JobFolder& job, double time_limit) const {
-    c.model = infill_path_;
-    c.sampling = sampling_of(f);
-    c.seed = f.seed;
-    c.voice_leading = f.voice_leading;
-    c.audio = options_.audio;
-    c.soundfont = options_.soundfont;
-    c.time_limit_seconds = time_limit;
-    c.out = job.file("result");
+  Worker& worker_at(int worker) {
+    if (worker < 0 || static_cast<size_t>(worker) >= workers_.size()) {
+      throw std::logic_error("the pool has more workers than the backend loaded models for");
+    }
+    return *workers_[static_cast<size_t>(worker)];
   }
 
-  static json infill_details(const generate::InfillReport& report) {
-    return {{"variables", report.variables}, {"voice_leading_fallbacks", report.fallbacks}};
+  static generate::HarmonizeOptions options_of(const SamplingFields& f, double time_limit) {
+    generate::HarmonizeOptions o;
+    o.sampling = sampling_of(f);
+    o.seed = f.seed;
+    o.voice_leading = f.voice_leading;
+    o.time_limit_seconds = time_limit;
+    return o;
   }
 
-  GenerationOutput collect(const JobFolder& job, const music::ChoraleGrid& grid, const generate::ChoraleOutputOptions& output,
-                           double seconds, const json& details) const {
+  static json details_of(const generate::HarmonizeStats& stats) {
+    return {{"variables", stats.variables}, {"voice_leading_fallbacks", stats.fallbacks}};
+  }
+
+  GenerationOutput output_of(Worker& w, const music::Chorale& chorale, double seconds, const json& details) const {
     GenerationOutput out;
-    out.files["mid"] = read_whole(job.file("result.mid"));
-    out.files["musicxml"] = read_whole(job.file("result.musicxml"));
-    if (options_.audio == "wav") out.files["wav"] = read_whole(job.file("result.wav"));
-    out.notes_json = notes_json(grid, output.steps_per_bar, output.lead_rests, output.tempo);
-    const int64_t steps = static_cast<int64_t>(grid.steps()) + output.lead_rests;
-    out.steps_per_bar = output.steps_per_bar;
-    out.bars = (steps + output.steps_per_bar - 1) / output.steps_per_bar;
+    out.files["mid"] = render::chorale_midi(chorale);
+    out.files["musicxml"] = render::chorale_musicxml(chorale, "result");
+    if (w.synthesizer) out.files["wav"] = render::encode_audio(w.synthesizer->render(out.files["mid"]), render::AudioFormat::kWav);
+    out.notes_json = render::chorale_notes_json(chorale);
+    out.steps_per_bar = chorale.steps_per_bar;
+    out.bars = chorale.bars();
     out.seconds = seconds;
     out.details_json = details.dump();
+    out.chorale = std::make_shared<const music::Chorale>(chorale);
     return out;
   }
 
   ModelBackendOptions options_;
-  std::string compose_path_, infill_path_;
+  std::vector<std::unique_ptr<Worker>> workers_;
   json info_;
-  fs::path base_;
 };
 
 }  // namespace

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bachgen/generate/command_errors.h"
+#include "bachgen/generate/errors.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/serve/job_pool.h"
 
@@ -95,6 +95,7 @@ struct StudioServer::State {
     result.bars = outcome.output.bars;
     result.steps_per_bar = outcome.output.steps_per_bar;
     result.files = std::move(outcome.output.files);
+    result.chorale = std::move(outcome.output.chorale);
     result.files["json"] = outcome.output.notes_json;
     json summary = {{"kind", kind},
                     {"bars", result.bars},

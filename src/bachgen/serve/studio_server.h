@@ -23,6 +23,7 @@ struct GenerationOutput {
   int steps_per_bar = 16;
   double seconds = 0;                        // the generation alone
   std::string details_json = "{}";           // what else the answer reports (a JSON object)
+  std::shared_ptr<const music::Chorale> chorale;  // kept with the result (continue, infill)
 };
 
 // Throws RequestError for a problem with the input (400), generate::TimeLimitExceeded when the

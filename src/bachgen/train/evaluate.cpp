@@ -11,10 +11,10 @@
 #include "bachgen/data/infill_dataset.h"
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/data/token_shard.h"
-#include "bachgen/generate/chorale_output.h"
-#include "bachgen/generate/infill.h"
 #include "bachgen/model/fast_decode.h"
+#include "bachgen/model/infill_order.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/runtime/bundled_models.h"
 #include "bachgen/tokenize/satb16.h"
 
 namespace bachgen::train {
@@ -34,10 +34,10 @@ BatchScore score_batch(const torch::Tensor& raw_logits, const torch::Tensor& tar
 }
 
 // The per-token figures from the sums.
-EvalResult finish(EvalResult r, double correct, data::VocabId vocab) {
+EvalResult finish(EvalResult r, double correct, tokenize::VocabId vocab) {
   if (r.tokens == 0) throw std::runtime_error("no tokens to score");
   r.nll_per_token = r.nll / static_cast<double>(r.tokens);
-  r.nll_per_step = vocab == data::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
+  r.nll_per_step = vocab == tokenize::VocabId::kPerformance388 ? 0.0 : 4 * r.nll_per_token;
   r.accuracy = correct / static_cast<double>(r.tokens);
   r.perplexity = std::exp(r.nll_per_token);
   return r;
@@ -57,7 +57,7 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
   // stay in the allocator's reused memory instead of being mapped (and page-faulted) anew.
   // The LSTM has no attention tensors: it gets full batches (at batch 1 its matrix products
   // are matrix-vector products, and scoring JSB's test split took minutes instead of seconds).
-  const int64_t batch = m.kind() == "music-lstm" ? 64 : std::clamp<int64_t>((int64_t{1} << 21) / (window * window), 1, 64);
+  const int64_t batch = m.kind() == model::ModelKind::kMusicLstm ? 64 : std::clamp<int64_t>((int64_t{1} << 21) / (window * window), 1, 64);
   const std::vector<torch::Tensor> parameters = m.parameters();
   const torch::Device device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
   for (data::TokenBatch b : data::evaluation_batches(shard, window, batch)) {
@@ -81,7 +81,7 @@ EvalResult evaluate_shard_decoded(model::SequenceModelImpl& m, const data::Token
   torch::NoGradGuard no_grad;
   m.eval();
   const std::unique_ptr<model::FastDecoder> decoder = model::make_fast_decoder(m, model::parse_decode_weights(weights));
-  if (!decoder) throw std::runtime_error("the fast decoder covers causal transformers and LSTMs on the CPU, not this " + m.kind() + " model");
+  if (!decoder) throw std::runtime_error("the fast decoder covers causal transformers and LSTMs on the CPU, not this " + std::string(model::model_kind_name(m.kind())) + " model");
   EvalResult r;
   int64_t correct = 0;
   for (size_t p = 0; p < shard.pieces(); ++p) {
@@ -134,8 +134,8 @@ void score_rows(model::SequenceModelImpl& m, const std::vector<std::vector<int32
 }  // namespace
 
 EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::TokenShard& shard, bool chained) {
-  if (shard.vocab != data::VocabId::kSatb16) {
-    throw std::runtime_error(std::string("the conditioning model is scored on satb16 data, not ") + data::vocab_name(shard.vocab));
+  if (shard.vocab != tokenize::VocabId::kSatb16) {
+    throw std::runtime_error(std::string("the conditioning model is scored on satb16 data, not ") + tokenize::vocab_name(shard.vocab));
   }
   torch::NoGradGuard no_grad;
   m.eval();
@@ -158,8 +158,8 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
     for (size_t i = 0; i < grid.size(); ++i) {
       if (i % 4 != 0) variables.push_back(i);
     }
-    generate::Rng rng(1 + p);
-    const std::vector<std::vector<size_t>> chunks = generate::infill_schedule(variables, static_cast<int64_t>(steps), rng);
+    runtime::SplitMix64 rng(1 + p);
+    const std::vector<std::vector<size_t>> chunks = model::infill_schedule(variables, static_cast<int64_t>(steps), rng);
     std::vector<uint8_t> hidden_now = atb;
     const size_t per_batch = std::clamp<size_t>(8192 / std::max<size_t>(steps, 1), 1, 64);
     std::vector<std::vector<int32_t>> rows;
@@ -222,15 +222,15 @@ double infill_validation_loss(model::SequenceModelImpl& m, std::shared_ptr<const
 }
 
 EvalResult evaluate(const EvalSettings& s) {
-  const model::LoadedModel loaded = model::load_model(generate::resolve_model(s.model, "jsb-default"));
+  const model::LoadedModel loaded = model::load_model(runtime::resolve_model(s.model, "jsb-default"));
   const data::Split split = data::parse_split(s.split);
   const data::TokenShard shard = data::read_shard(s.data + "/" + data::split_name(split) + ".tokens");
-  if (data::vocab_name(shard.vocab) != loaded.spec.vocab) {
-    throw std::runtime_error(s.data + ": the data is " + data::vocab_name(shard.vocab) +
+  if (tokenize::vocab_name(shard.vocab) != loaded.spec.vocab) {
+    throw std::runtime_error(s.data + ": the data is " + tokenize::vocab_name(shard.vocab) +
                              " tokens but the model " + s.model + " is for " + loaded.spec.vocab);
   }
   try {
-    if (loaded.spec.kind == "chorale-infill") {
+    if (loaded.spec.kind == model::ModelKind::kChoraleInfill) {
       if (!s.decode_weights.empty()) throw std::runtime_error("--decode-weights: the conditioning model is not decoded token by token");
       return evaluate_harmonization(*loaded.model, shard, !s.mean_field);
     }

@@ -237,7 +237,7 @@ TrainResult train_model(const TrainSettings& s) {
   const auto train_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/train.tokens"));
   const auto valid_shared = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/valid.tokens"));
   const data::TokenShard& valid_shard = *valid_shared;
-  model::ModelSpec spec = model::preset(s.preset, data::vocab_name(train_shard->vocab));
+  model::ModelSpec spec = model::preset(s.preset, tokenize::vocab_name(train_shard->vocab));
   if (s.dropout >= 0) {
     spec.transformer.dropout = s.dropout;
     spec.lstm.dropout = s.dropout;
@@ -288,7 +288,7 @@ TrainResult train_model(const TrainSettings& s) {
                               json({{"settings", settings_json(s)}, {"model", json::parse(model::spec_to_json(spec))}}).dump(2) + "\n");
   }
   if (!s.quiet && lead) {
-    const std::string summary = spec.kind + " " + model::spec_shape(spec) + ", " +
+    const std::string summary = std::string(model::model_kind_name(spec.kind)) + " " + model::spec_shape(spec) + ", " +
                                 std::to_string(m->parameter_count()) + " parameters";
     std::fprintf(stderr, "bachgen train\n%s", settings_table(s, summary, runtime::precision_name(precision), runtime::threads()).c_str());
     if (group) {
@@ -304,7 +304,7 @@ TrainResult train_model(const TrainSettings& s) {
   wo.augment = s.augment && !s.overfit_one_batch;
   // The language models predict the next token of windows; the conditioning model predicts
   // hidden variables of windows of whole steps (data/infill_dataset.h).
-  const bool infill = spec.kind == "chorale-infill";
+  const bool infill = spec.kind == model::ModelKind::kChoraleInfill;
   std::optional<data::WindowDataset> dataset;
   std::optional<data::InfillDataset> infill_dataset;
   if (infill) {

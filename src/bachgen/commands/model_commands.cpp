@@ -1,5 +1,5 @@
 // The score, presets and export commands.
-#include "bachgen/model/model_commands.h"
+#include "bachgen/commands/model_commands.h"
 
 #include <sys/stat.h>
 
@@ -12,23 +12,25 @@
 #include "bachgen/model/safetensors.h"
 #include "bachgen/model/scoring.h"
 
-namespace bachgen::model {
+namespace bachgen::commands {
+
+using namespace model;
 
 std::string score_report(const ScoreSettings& s) {
   const LoadedModel loaded = load_model(s.model);
-  const data::VocabId vocab = data::parse_vocab(loaded.spec.vocab);
+  const tokenize::VocabId vocab = tokenize::parse_vocab(loaded.spec.vocab);
   const std::vector<data::TokenPiece> pieces = data::read_token_input(s.input, vocab);
   double total_nll = 0;
   size_t total_tokens = 0;
   nlohmann::json out;
   out["model"] = s.model;
-  out["kind"] = loaded.spec.kind;
+  out["kind"] = model_kind_name(loaded.spec.kind);
   out["vocab"] = loaded.spec.vocab;
   out["input"] = s.input;
   out["pieces"] = nlohmann::json::array();
   std::string text;
   char line[256];
-  std::snprintf(line, sizeof line, "%s (%s, %s) on %s\n", s.model.c_str(), loaded.spec.kind.c_str(),
+  std::snprintf(line, sizeof line, "%s (%s, %s) on %s\n", s.model.c_str(), model_kind_name(loaded.spec.kind),
                 loaded.spec.vocab.c_str(), s.input.c_str());
   text += line;
   for (const data::TokenPiece& piece : pieces) {
@@ -75,7 +77,7 @@ std::string preset_table(const std::string& vocab, int64_t length) {
     const SequenceModel m = build_model(spec);
     const std::string shape = spec_shape(spec);
     const double macs = forward_macs_per_token(spec, length);
-    std::snprintf(line, sizeof line, "%-18s %-18s %-34s %12lld %16.6f\n", name.c_str(), spec.kind.c_str(),
+    std::snprintf(line, sizeof line, "%-18s %-18s %-34s %12lld %16.6f\n", name.c_str(), model_kind_name(spec.kind),
                   shape.c_str(), static_cast<long long>(m->parameter_count()), 2 * macs / 1e9);
     out += line;
   }
@@ -86,7 +88,7 @@ std::string preset_table(const std::string& vocab, int64_t length) {
 
 void export_model_safetensors(const std::string& model_path, const std::string& out_path) {
   const LoadedModel loaded = load_model(model_path);
-  if (loaded.spec.kind == "torchscript") {
+  if (loaded.spec.kind == ModelKind::kTorchScript) {
     throw std::runtime_error(model_path + ": a TorchScript model has no bachgen config to export");
   }
   export_safetensors(out_path, loaded.spec, *loaded.model);
@@ -95,7 +97,7 @@ void export_model_safetensors(const std::string& model_path, const std::string& 
 std::string pack_model(const std::string& model_path, const std::string& out_path, const std::string& weights) {
   if (weights != "fp32" && weights != "bf16") throw std::runtime_error("--weights must be fp32 or bf16, not " + weights);
   const LoadedModel loaded = load_model(model_path);
-  if (loaded.spec.kind == "torchscript") throw std::runtime_error(model_path + ": a TorchScript model cannot be packed");
+  if (loaded.spec.kind == ModelKind::kTorchScript) throw std::runtime_error(model_path + ": a TorchScript model cannot be packed");
   if (weights == "bf16") loaded.model->to(torch::kBFloat16);
   save_model(out_path, loaded.spec, *loaded.model);
   const auto size_of = [](const std::string& path) {
@@ -104,9 +106,9 @@ std::string pack_model(const std::string& model_path, const std::string& out_pat
   };
   char line[512];
   std::snprintf(line, sizeof line, "wrote %s: %s %s, %lld parameters, %s weights, %.1f MB (from %.1f MB)\n", out_path.c_str(),
-                loaded.spec.kind.c_str(), spec_shape(loaded.spec).c_str(), static_cast<long long>(loaded.model->parameter_count()),
+                model_kind_name(loaded.spec.kind), spec_shape(loaded.spec).c_str(), static_cast<long long>(loaded.model->parameter_count()),
                 weights.c_str(), size_of(out_path) / 1e6, size_of(model_path) / 1e6);
   return line;
 }
 
-}  // namespace bachgen::model
+}  // namespace bachgen::commands

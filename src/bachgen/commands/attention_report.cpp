@@ -1,5 +1,5 @@
 // Attention introspection: capture, JSON, heatmaps.
-#include "bachgen/model/attention_report.h"
+#include "bachgen/commands/attention_report.h"
 
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -9,15 +9,17 @@
 #include "bachgen/model/model_file.h"
 #include "bachgen/render/png_image.h"
 
-namespace bachgen::model {
+namespace bachgen::commands {
+
+using namespace model;
 
 std::string write_attention_maps(const AttentionSettings& s) {
   const LoadedModel loaded = load_model(s.model);
   auto* transformer = dynamic_cast<MusicTransformerImpl*>(loaded.model.get());
   if (!transformer) {
-    throw std::runtime_error(s.model + ": attention maps need a Music Transformer, not " + loaded.spec.kind);
+    throw std::runtime_error(s.model + ": attention maps need a Music Transformer, not " + std::string(model_kind_name(loaded.spec.kind)));
   }
-  const data::VocabId vocab = data::parse_vocab(loaded.spec.vocab);
+  const tokenize::VocabId vocab = tokenize::parse_vocab(loaded.spec.vocab);
   const std::vector<data::TokenPiece> pieces = data::read_token_input(s.input, vocab);
   if (pieces.empty() || pieces[0].tokens.empty()) throw std::runtime_error(s.input + ": no piece to read");
   std::vector<int32_t> tokens = pieces[0].tokens;
@@ -68,4 +70,4 @@ std::string write_attention_maps(const AttentionSettings& s) {
          std::to_string(t) + " tokens, " + std::to_string(transformer->blocks().size()) + " layers)";
 }
 
-}  // namespace bachgen::model
+}  // namespace bachgen::commands

@@ -1,6 +1,7 @@
-// `bachgen harmonize` and `bachgen infill`: the conditioning model draws alto, tenor and bass
-// under a given soprano, or chosen voices in chosen bars of a chorale, keeping everything else
-// exactly (generate/infill.h). Torch-free header; docs/generation.md#harmonize.
+// `bachgen harmonize` and `bachgen infill`: the flags parsed and the melody or chorale read,
+// then the library's Harmonizer (generate/harmonizer.h) draws alto, tenor and bass under the
+// soprano, or chosen voices in chosen bars, and the files are written. Torch-free header;
+// docs/generation.md#harmonize.
 #pragma once
 
 #include <array>
@@ -9,11 +10,12 @@
 #include <utility>
 #include <vector>
 
-#include "bachgen/generate/chorale_output.h"
-#include "bachgen/generate/infill_selection.h"
 #include "bachgen/generate/sampler.h"
+#include "bachgen/music/chorale.h"
 
-namespace bachgen::generate {
+namespace bachgen::commands {
+
+using generate::SamplingOptions;
 
 // What the two commands share.
 struct InfillCommonSettings {
@@ -27,7 +29,7 @@ struct InfillCommonSettings {
   std::string audio = "wav";    // wav | flac | none
   std::string soundfont;
   std::string out;              // NAME, without extension
-  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (command_errors.h) past it
+  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (generate/errors.h) past it
 };
 
 struct HarmonizeSettings {
@@ -50,14 +52,13 @@ struct InfillReport {
   int64_t fallbacks = 0;        // over all results
   double seconds = 0;
   std::string text;             // what the command prints
-  std::vector<music::ChoraleGrid> grids;  // the results as written
-  ChoraleOutputOptions output;            // how they were written
+  std::vector<music::Chorale> chorales;   // the results as written
 };
 
 
-// Throw std::runtime_error (OptionError, command_errors.h, for a bad melody, bar range or input) naming the file or
-// option and the problem; every file is written atomically.
+// Throw std::runtime_error (generate::InputError for a bad melody, bar range or input) naming
+// the file or flag and the problem; every file is written atomically.
 InfillReport run_harmonize(const HarmonizeSettings& settings);
 InfillReport run_infill(const InfillSettings& settings);
 
-}  // namespace bachgen::generate
+}  // namespace bachgen::commands

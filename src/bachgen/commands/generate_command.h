@@ -1,5 +1,6 @@
 // `bachgen generate`: compose or continue music with a trained model and write it as MIDI
-// (and MusicXML for chorales).
+// (and MusicXML for chorales): the flags parsed, the primer read, then the library's Composer
+// (generate/composer.h) for chorales, the generator itself for performance models.
 // Torch-free header; docs/generation.md.
 #pragma once
 
@@ -7,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "bachgen/generate/chorale_output.h"
 #include "bachgen/generate/sampler.h"
-#include "bachgen/music/chorale_grid.h"
-#include "bachgen/render/musicxml.h"
+#include "bachgen/music/chorale.h"
 
-namespace bachgen::generate {
+namespace bachgen::commands {
+
+using generate::SamplingOptions;
 
 struct GenerateSettings {
   std::string model;            // a bachgen model file (a checkpoint is one) or a bundled model's
@@ -34,7 +35,7 @@ struct GenerateSettings {
   std::string soundfont;        // empty: render/audio.h's default
   std::string key;              // chorales: "D minor", "Eb major" ...: transpose the result into it
   std::string out;              // NAME, without extension
-  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (command_errors.h) past it
+  double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (generate/errors.h) past it
 };
 
 struct GenerateReport {
@@ -44,21 +45,11 @@ struct GenerateReport {
   double tokens_per_second = 0;
   int64_t voice_leading_fallbacks = 0;  // positions where every pitch broke a rule
   std::string text;             // what the command prints
-  std::vector<music::ChoraleGrid> grids;  // chorales: the results as written
-  ChoraleOutputOptions output;            // chorales: how they were written
+  std::vector<music::Chorale> chorales;   // chorales: the results as written
 };
 
-// Throws std::runtime_error naming the file and the problem; writes each file atomically.
+// Throws std::runtime_error (generate::InputError for one bad input) naming the file or flag
+// and the problem; writes each file atomically.
 GenerateReport run_generate(const GenerateSettings& settings);
 
-// --key: the grid's key is guessed (render/musicxml.h) and the grid transposed so that its
-// tonic becomes the target's, by the octave choice that keeps the most notes in their voices'
-// ranges (the smaller shift on a tie). A major piece stays major: mode_matches says whether the modes agree.
-struct KeyChange {
-  std::string from, to;
-  int semitones = 0;
-  bool mode_matches = true;
-};
-KeyChange transpose_into_key(music::ChoraleGrid& grid, const render::KeyGuess& target);
-
-}  // namespace bachgen::generate
+}  // namespace bachgen::commands

@@ -1,14 +1,17 @@
 // `bachgen serve`.
-#include "bachgen/serve/serve_command.h"
+#include "bachgen/commands/serve_command.h"
 
 #include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <stdexcept>
 #include <thread>
 
-namespace bachgen::serve {
+namespace bachgen::commands {
+
+using namespace serve;
 
 namespace {
 
@@ -21,11 +24,22 @@ void on_stop_signal(int) {
   [[maybe_unused]] const ssize_t ignored = write(g_stop_pipe[1], &byte, 1);
 }
 
+// Studios before this one ran each job in a temp folder /tmp/bachgen-serve-*; one killed
+// (kill -9, a crash) left its folder behind. The studio writes no files now: sweep them.
+void sweep_old_temp_folders() {
+  std::error_code ignored;
+  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ignored)) {
+    if (entry.path().filename().string().rfind("bachgen-serve-", 0) == 0) std::filesystem::remove_all(entry.path(), ignored);
+  }
+}
+
 }  // namespace
 
 int run_serve(ServeSettings settings) {
   settings.server.store_bytes = settings.store_megabytes << 20;
   settings.backend.max_bars = settings.server.limits.max_bars;
+  settings.backend.workers = settings.server.workers;
+  sweep_old_temp_folders();
   std::unique_ptr<StudioBackend> backend = make_model_backend(settings.backend);
   StudioServer server(*backend, settings.server);
   const int port = server.bind();
@@ -52,4 +66,4 @@ int run_serve(ServeSettings settings) {
   return 0;
 }
 
-}  // namespace bachgen::serve
+}  // namespace bachgen::commands

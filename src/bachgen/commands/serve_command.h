@@ -7,11 +7,12 @@
 #include "bachgen/serve/studio_backend.h"
 #include "bachgen/serve/studio_server.h"
 
-namespace bachgen::serve {
+namespace bachgen::commands {
+
 
 struct ServeSettings {
-  ServerOptions server;
-  ModelBackendOptions backend;
+  serve::ServerOptions server;
+  serve::ModelBackendOptions backend;
   size_t store_megabytes = 256;  // the result store's byte limit, in MiB
 };
 
@@ -19,4 +20,4 @@ struct ServeSettings {
 // exit code. Throws std::runtime_error for a model that does not load or a port in use.
 int run_serve(ServeSettings settings);
 
-}  // namespace bachgen::serve
+}  // namespace bachgen::commands

@@ -5,7 +5,8 @@
 #include <cstdint>
 #include <string>
 
-namespace bachgen::model {
+namespace bachgen::commands {
+
 
 struct AttentionSettings {
   std::string model;       // a bachgen Music Transformer file
@@ -18,4 +19,4 @@ struct AttentionSettings {
 // std::runtime_error naming the file and the problem.
 std::string write_attention_maps(const AttentionSettings& settings);
 
-}  // namespace bachgen::model
+}  // namespace bachgen::commands

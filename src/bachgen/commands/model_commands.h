@@ -6,7 +6,8 @@
 #include <cstdint>
 #include <string>
 
-namespace bachgen::model {
+namespace bachgen::commands {
+
 
 struct ScoreSettings {
   std::string model;       // a bachgen model file or a TorchScript file (model_file.h)
@@ -30,4 +31,4 @@ void export_model_safetensors(const std::string& model_path, const std::string& 
 // command prints (sizes before and after).
 std::string pack_model(const std::string& model_path, const std::string& out_path, const std::string& weights);
 
-}  // namespace bachgen::model
+}  // namespace bachgen::commands

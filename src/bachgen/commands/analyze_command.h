@@ -1,0 +1,19 @@
+// `bachgen analyze`: the style figures (music/style_report.h) of four-voice MIDI files, beside
+// the same figures for Bach's own JSB chorales. Torch-free; docs/generation.md#analyze.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace bachgen::commands {
+
+struct AnalyzeSettings {
+  std::vector<std::string> inputs;  // four-voice MIDI files (S, A, T, B tracks)
+  std::string reference;            // FILE.json[:SPLIT[:INDEX]] of JSB; empty = none; default split test
+  bool json = false;
+};
+
+// Throws std::runtime_error naming the file and the problem.
+std::string analyze_report(const AnalyzeSettings& settings);
+
+}  // namespace bachgen::commands

@@ -1,0 +1,174 @@
+// `bachgen harmonize` and `bachgen infill`.
+#include "bachgen/commands/harmonize_command.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <stdexcept>
+
+#include "bachgen/commands/chorale_files.h"
+#include "bachgen/data/jsb.h"
+#include "bachgen/generate/errors.h"
+#include "bachgen/generate/harmonizer.h"
+#include "bachgen/generate/infill_selection.h"
+#include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/melody.h"
+#include "bachgen/music/score.h"
+#include "bachgen/runtime/build_info.h"
+#include "bachgen/runtime/bundled_models.h"
+
+namespace bachgen::commands {
+
+namespace {
+
+using generate::Input;
+using generate::InputError;
+
+struct Common {
+  generate::HarmonizeOptions options;
+  render::AudioFormat audio = render::AudioFormat::kWav;
+};
+
+Common check_common(const InfillCommonSettings& c) {
+  if (c.out.empty()) throw std::runtime_error("no output name (--out)");
+  if (c.count < 1) throw std::runtime_error("--count must be at least 1");
+  if (c.passes < 0) throw std::runtime_error("--passes must be 0 (automatic) or more");
+  Common out;
+  try {
+    out.audio = render::parse_audio_format(c.audio);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--audio: ") + e.what());
+  }
+  try {
+    out.options.voice_leading = music::parse_voice_leading(c.voice_leading);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--voice-leading: ") + e.what());
+  }
+  out.options.sampling = c.sampling;
+  out.options.passes = c.passes;
+  out.options.tempo = c.tempo;
+  out.options.time_limit_seconds = c.time_limit_seconds;
+  return out;
+}
+
+generate::Harmonizer load_harmonizer(const InfillCommonSettings& c) {
+  try {
+    return generate::Harmonizer(c.model);
+  } catch (const InputError& e) {
+    throw InputError(Input::kModel, "--model " + std::string(e.what()));
+  }
+}
+
+// Draws `count` results (seeds seed, seed + 1, ...) and writes them; shared by both commands.
+template <typename Draw>
+InfillReport draw_and_write(const InfillCommonSettings& c, const Common& common, const std::string& what, Draw draw) {
+  InfillReport report;
+  ChoraleFiles files;
+  files.audio = common.audio;
+  files.soundfont = c.soundfont;
+  for (int r = 0; r < c.count; ++r) {
+    generate::HarmonizeOptions o = common.options;
+    o.seed = c.seed + static_cast<uint64_t>(r);
+    generate::HarmonizeStats stats;
+    const music::Chorale result = draw(o, &stats);
+    report.variables = stats.variables;
+    report.fallbacks += stats.fallbacks;
+    report.seconds += stats.seconds;
+    const std::string name = c.out + (c.count == 1 ? "" : "-" + std::to_string(r + 1));
+    for (const std::string& f : files.write(result, name)) report.files.push_back(f);
+    report.chorales.push_back(result);
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "%s: %d result(s), %lld variables drawn each, in %.2f s\n", what.c_str(), c.count,
+                static_cast<long long>(report.variables), report.seconds);
+  report.text = line;
+  if (common.options.voice_leading == music::VoiceLeading::kStrict) {
+    report.text += "voice leading: strict (" + std::to_string(report.fallbacks) + " variables fell back to the range alone)\n";
+  }
+  for (const std::string& f : report.files) report.text += "wrote " + f + "\n";
+  return report;
+}
+
+bool is_midi_path(const std::string& path) {
+  return path.size() > 4 && (path.substr(path.size() - 4) == ".mid" || (path.size() > 5 && path.substr(path.size() - 5) == ".midi"));
+}
+
+// --input: a four-part MIDI file (its meter and tempo) or a JSB chorale.
+music::Chorale read_chorale_input(const std::string& input) {
+  music::Chorale chorale;
+  chorale.tempo = 0;
+  if (!is_midi_path(input)) {
+    try {
+      chorale.grid = data::load_jsb_piece(data::parse_jsb_ref(input, runtime::installed_jsb_path()));
+    } catch (const std::exception& e) {
+      throw InputError(Input::kChorale, "--input " + input + ": " + e.what());
+    }
+    return chorale;
+  }
+  music::Score score;
+  try {
+    score = music::score_from_midi(midi::read_midi_file(input));
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw InputError(Input::kChorale, what.rfind(input, 0) == 0 ? what : input + ": " + what);
+  }
+  if (score.voices() < 4) {
+    throw InputError(Input::kChorale, input + ": " + std::to_string(score.voices()) +
+                                          " voice track(s); infill reads four-part music (S, A, T, B tracks)");
+  }
+  if (score.ticks_per_quarter % 4 != 0) throw InputError(Input::kChorale, input + ": the tick resolution does not divide into 16ths");
+  chorale.grid = music::score_to_grid(score);
+  if (!score.time_signatures.empty()) {
+    const midi::TimeSignature& ts = score.time_signatures.front().signature;
+    if (ts.denominator > 0 && 16 % ts.denominator == 0) chorale.steps_per_bar = ts.numerator * 16 / ts.denominator;
+  }
+  if (!score.tempos.empty() && score.tempos.front().us_per_quarter > 0) {
+    chorale.tempo = std::clamp(60e6 / score.tempos.front().us_per_quarter, 10.0, 400.0);
+  }
+  return chorale;
+}
+
+}  // namespace
+
+InfillReport run_harmonize(const HarmonizeSettings& s) {
+  const Common common = check_common(s.common);
+  if (s.melody.empty() == s.notes.empty()) throw std::runtime_error("give the melody as --melody FILE or --notes TEXT (one of them)");
+  const bool from_text = !s.notes.empty();
+  const Input input = from_text ? Input::kNotes : Input::kMelody;
+  music::Melody melody;
+  try {
+    melody = from_text ? music::parse_melody_text(s.notes) : music::read_melody(s.melody);
+  } catch (const std::exception& e) {
+    throw InputError(input, from_text ? std::string("--notes: ") + e.what() : std::string(e.what()));
+  }
+  generate::Harmonizer harmonizer = load_harmonizer(s.common);
+  Common with_limit = common;
+  with_limit.options.max_steps = s.max_steps;
+  return draw_and_write(s.common, with_limit, "harmonize", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
+    return harmonizer.harmonize(melody, o, stats, input, from_text ? "--notes" : s.melody);
+  });
+}
+
+InfillReport run_infill(const InfillSettings& s) {
+  const Common common = check_common(s.common);
+  if (s.input.empty()) throw std::runtime_error("no --input");
+  generate::Selection selection;
+  std::tie(selection.first_bar, selection.last_bar) = generate::parse_bar_range(s.bars);
+  selection.voices = generate::parse_voices(s.voices);
+  music::Chorale chorale = read_chorale_input(s.input);
+  const double input_tempo = chorale.tempo;
+  chorale.tempo = s.common.tempo > 0 ? s.common.tempo : (input_tempo > 0 ? input_tempo : 80);
+  if (s.bars != "all" && selection.last_bar > chorale.bars()) {
+    throw InputError(Input::kSelection, "--bars " + s.bars + ": " + s.input + " has " + std::to_string(chorale.bars()) + " bar(s)");
+  }
+  generate::Harmonizer harmonizer = load_harmonizer(s.common);
+  return draw_and_write(s.common, common, "infill", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
+    try {
+      return harmonizer.redraw(chorale, selection, o, stats);
+    } catch (const InputError& e) {
+      if (e.input != Input::kChorale) throw;
+      throw InputError(Input::kChorale, s.input + ": " + e.what());
+    }
+  });
+}
+
+}  // namespace bachgen::commands

@@ -1,0 +1,109 @@
+// The harmonizer: the conditioning model loaded once, harmonizing and redrawing in memory.
+#include "bachgen/generate/harmonizer.h"
+
+#include <algorithm>
+#include <limits>
+#include <stdexcept>
+#include <vector>
+
+#include "bachgen/generate/errors.h"
+#include "bachgen/generate/infill.h"
+#include "bachgen/model/model_file.h"
+#include "bachgen/runtime/bundled_models.h"
+#include "bachgen/tokenize/satb16.h"
+
+namespace bachgen::generate {
+
+struct Harmonizer::State {
+  model::LoadedModel loaded;
+  ModelInfo info;
+
+  music::ChoraleGrid draw(const music::ChoraleGrid& grid, const std::vector<std::array<bool, music::kVoices>>& regenerate,
+                          const HarmonizeOptions& o, int64_t step_offset, HarmonizeStats* stats) {
+    InfillOptions io;
+    io.sampling = o.sampling;
+    io.seed = o.seed;
+    io.passes = o.passes;
+    io.voice_leading = o.voice_leading == music::VoiceLeading::kStrict;
+    io.step_offset = step_offset;
+    io.time_limit_seconds = o.time_limit_seconds;
+    InfillStats st;
+    music::ChoraleGrid result = infill_grid(*loaded.model, grid, regenerate, io, &st);
+    if (stats != nullptr) *stats = {st.variables, st.fallbacks, st.seconds};
+    return result;
+  }
+};
+
+Harmonizer::Harmonizer(const std::string& model) : state_(std::make_unique<State>()) {
+  const std::string path = runtime::resolve_model(model, "jsb-infill");
+  state_->loaded = model::load_model(path, "satb16");
+  const model::ModelSpec& spec = state_->loaded.spec;
+  if (spec.kind != model::ModelKind::kChoraleInfill) {
+    throw InputError(Input::kModel, (model.empty() ? std::string("jsb-infill") : model) + " is a " + model::model_kind_name(spec.kind) +
+                                        " (a next-token model); harmonizing needs a conditioning model (chorale-infill), e.g. the bundled jsb-infill");
+  }
+  state_->info = {path, spec.kind, tokenize::VocabId::kSatb16, model::spec_shape(spec), state_->loaded.model->parameter_count()};
+}
+
+Harmonizer::~Harmonizer() = default;
+Harmonizer::Harmonizer(Harmonizer&&) noexcept = default;
+Harmonizer& Harmonizer::operator=(Harmonizer&&) noexcept = default;
+
+const ModelInfo& Harmonizer::info() const { return state_->info; }
+
+music::Chorale Harmonizer::harmonize(const music::Melody& melody, const HarmonizeOptions& o, HarmonizeStats* stats, Input melody_input,
+                                     const std::string& melody_name) {
+  try {
+    music::check_soprano(melody, melody_name, music::kVoiceLowest[0], music::kVoiceHighest[0], o.max_steps);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(melody_input, e.what());
+  }
+  music::ChoraleGrid grid;
+  grid.pitches.resize(melody.steps());
+  grid.onsets.resize(melody.steps());
+  std::vector<std::array<bool, music::kVoices>> regenerate(melody.steps(), {false, true, true, true});
+  for (size_t t = 0; t < melody.steps(); ++t) {
+    grid.pitches[t] = {melody.pitches[t], music::kSilent, music::kSilent, music::kSilent};
+    grid.onsets[t] = {static_cast<bool>(melody.onsets[t]), false, false, false};
+  }
+  music::Chorale out;
+  out.steps_per_bar = melody.steps_per_bar;
+  out.pickup_steps = melody.pickup_steps;
+  out.tempo = o.tempo > 0 ? o.tempo : (melody.tempo_bpm > 0 ? melody.tempo_bpm : 80);
+  // The model's beat table is 4/4 from the first step; a pickup shifts the melody into place.
+  const int64_t offset = melody.steps_per_bar == 16 ? out.lead_rests() : 0;
+  out.grid = state_->draw(grid, regenerate, o, offset, stats);
+  return out;
+}
+
+music::Chorale Harmonizer::redraw(const music::Chorale& chorale, const Selection& s, const HarmonizeOptions& o, HarmonizeStats* stats) {
+  const int64_t bars = chorale.bars();
+  if (s.first_bar < 1 || s.last_bar < s.first_bar) {
+    throw InputError(Input::kSelection, "bars " + std::to_string(s.first_bar) + "-" + std::to_string(s.last_bar) + ": counted from 1, the last not before the first");
+  }
+  if (s.last_bar > bars && s.last_bar != std::numeric_limits<int64_t>::max()) {
+    throw InputError(Input::kSelection, "the chorale has " + std::to_string(bars) + " bar(s)");
+  }
+  for (const music::GridStep& step : chorale.grid.pitches) {
+    for (int8_t p : step) {
+      if (p != music::kSilent && (p < tokenize::ChoraleTokens::kLowestPitch || p > tokenize::ChoraleTokens::kHighestPitch)) {
+        throw InputError(Input::kChorale, "pitch " + std::to_string(p) + " is outside the model's range " +
+                                              std::to_string(tokenize::ChoraleTokens::kLowestPitch) + "-" +
+                                              std::to_string(tokenize::ChoraleTokens::kHighestPitch));
+      }
+    }
+  }
+  // Bars are counted as written: the pickup's bar is bar 1, its lead rests before the grid.
+  const int64_t rests = chorale.lead_rests();
+  const int64_t steps = static_cast<int64_t>(chorale.grid.steps());
+  const int64_t from = std::clamp<int64_t>((s.first_bar - 1) * chorale.steps_per_bar - rests, 0, steps);
+  const int64_t to = s.last_bar >= bars ? steps : std::clamp<int64_t>(s.last_bar * chorale.steps_per_bar - rests, 0, steps);
+  std::vector<std::array<bool, music::kVoices>> regenerate(chorale.grid.steps(), {false, false, false, false});
+  for (int64_t t = from; t < to; ++t) regenerate[static_cast<size_t>(t)] = s.voices;
+  music::Chorale out = chorale;
+  if (o.tempo > 0) out.tempo = o.tempo;
+  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, stats);
+  return out;
+}
+
+}  // namespace bachgen::generate

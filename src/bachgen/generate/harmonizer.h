@@ -1,0 +1,72 @@
+// The library's harmonizer: the conditioning model (model/chorale_infill.h) loaded once,
+// drawing alto, tenor and bass under a melody, or redrawing chosen voices in chosen bars of a
+// chorale while keeping everything else exactly (generate/infill.h), in memory. The CLI
+// (commands/harmonize_command) and each studio worker hold one. A Harmonizer is used by one
+// thread at a time: give each thread its own. Torch-free header; docs/generation.md#harmonize.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "bachgen/generate/composer.h"
+#include "bachgen/generate/errors.h"
+#include "bachgen/generate/sampler.h"
+#include "bachgen/music/chorale.h"
+#include "bachgen/music/melody.h"
+#include "bachgen/music/voice_leading.h"
+
+namespace bachgen::generate {
+
+struct HarmonizeOptions {
+  SamplingOptions sampling;
+  uint64_t seed = 1;
+  int64_t passes = 0;           // model runs; 0 = one per 16th step
+  music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
+  double tempo = 0;             // of the result; 0 = the input's, else 80
+  size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
+  double time_limit_seconds = 0;  // > 0: TimeLimitExceeded (errors.h) once it passes
+};
+
+// What to redraw: bars first..last (1-based, inclusive, in the chorale's meter; last may be
+// past the end for "to the end") of the voices marked (S, A, T, B).
+struct Selection {
+  int64_t first_bar = 1, last_bar = 1;
+  std::array<bool, 4> voices{false, true, true, true};
+};
+
+struct HarmonizeStats {
+  int64_t variables = 0;        // drawn
+  int64_t fallbacks = 0;        // variables where every pitch broke a rule (drawn from the range)
+  double seconds = 0;
+};
+
+class Harmonizer {
+ public:
+  // A model file or a bundled model's name (empty = jsb-infill). Throws InputError(kModel) for
+  // a model that is not a conditioning model.
+  explicit Harmonizer(const std::string& model);
+  ~Harmonizer();
+  Harmonizer(Harmonizer&&) noexcept;
+  Harmonizer& operator=(Harmonizer&&) noexcept;
+
+  const ModelInfo& info() const;
+
+  // The melody as the soprano, exactly, in its meter and with its pickup. Throws InputError
+  // (`melody_input`: kMelody or kNotes; the message leads with `melody_name` when it names
+  // no place itself) for a melody out of the soprano's range, empty or too long.
+  music::Chorale harmonize(const music::Melody& melody, const HarmonizeOptions& options, HarmonizeStats* stats = nullptr,
+                           Input melody_input = Input::kMelody, const std::string& melody_name = "the melody");
+
+  // The chorale with the selection drawn again. Throws InputError(kSelection) for bars past
+  // its end, InputError(kChorale) for a pitch the model cannot hold.
+  music::Chorale redraw(const music::Chorale& chorale, const Selection& selection, const HarmonizeOptions& options,
+                        HarmonizeStats* stats = nullptr);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace bachgen::generate

@@ -1,0 +1,17 @@
+// The models that come with bachgen (models/, found through runtime::resource_dir()): a
+// command's or the studio's model given by file or by a bundled model's name. Torch-free.
+#pragma once
+
+#include <string>
+
+namespace bachgen::runtime {
+
+// Where the bundled models live: RESOURCES/models.
+std::string bundled_models_dir();
+
+// A model given as a file or a bundled model's name: empty = the bundled `default_name`; an
+// existing file = itself; else a bundled model by name (models/NAME.pt). Throws
+// std::runtime_error listing the bundled names.
+std::string resolve_model(const std::string& model, const std::string& default_name);
+
+}  // namespace bachgen::runtime
