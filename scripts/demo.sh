@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Runs setup, then the main job: with the bundled models (models/README.md), compose a
-# four-part chorale and harmonize a public-domain hymn tune (the Old Hundredth, Louis
-# Bourgeois, 1551), each written to out/demo/ as MIDI, MusicXML and WAV; then prepare the
-# corpora as token shards for training (out/data/). Prints what it wrote and how to listen.
+# Runs setup (only what the program needs: scripts/setup.sh --program), then the main job:
+# with the bundled models (models/README.md), compose a four-part chorale and harmonize a
+# public-domain hymn tune (the Old Hundredth, Louis Bourgeois, 1551), each written to
+# out/demo/ as MIDI, MusicXML and WAV; then prepare the corpora as token shards for training
+# (out/data/). Prints what it wrote and how to listen.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-"$root/scripts/setup.sh"
+"$root/scripts/setup.sh" --program
 
 bachgen="$root/build/bin/bachgen"
 out="$root/out/demo"

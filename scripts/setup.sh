@@ -1,30 +1,40 @@
 #!/usr/bin/env bash
 # One-command setup on Debian 12: installs what bachgen needs with apt (only what is missing),
 # fetches and verifies the data (scripts/get-data.sh), and builds Release into build/.
+#   scripts/setup.sh            everything: the program, its tests, benchmarks and their tools
+#                               (what scripts/test.sh and scripts/bench.sh run)
+#   scripts/setup.sh --program  only what composing and harmonizing need, and only the program
+#                               (what scripts/demo.sh runs: the musician's front door)
 # Safe to run again: each step is skipped or incremental when already done.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-# Build tools, LibTorch (CPU) with a fast BLAS, test and CLI libraries, the Python peers used
-# by the tests and benchmarks (mido; PyTorch for the model reference), FluidSynth with a small
-# General MIDI soundfont for audio out, clang with its sanitizer and libFuzzer runtimes,
-# cpp-httplib for the studio (bachgen serve), gloo's headers for data-parallel training (c10d),
-# zlib for compressed MusicXML (.mxl) and Info-ZIP's zip, which makes an archive in its test.
+program_only=0
+[ "${1:-}" = "--program" ] && program_only=1
+
+# The program: build tools, LibTorch (CPU) with a fast BLAS, CLI11, JSON, PNG, zlib (compressed
+# MusicXML), pugixml (MusicXML), cpp-httplib (the studio, bachgen serve), gloo's headers
+# (data-parallel training on c10d), and libfluidsynth (audio in process; it brings libsndfile,
+# which writes FLAC) with a small General MIDI soundfont.
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libgtest-dev libcli11-dev nlohmann-json3-dev libpng-dev zlib1g-dev libpugixml-dev libcpp-httplib-dev pkg-config
-  libgloo-dev zip
-  python3 python3-mido python3-torch
-  clang libclang-rt-14-dev
+  libcli11-dev nlohmann-json3-dev libpng-dev zlib1g-dev libpugixml-dev libcpp-httplib-dev pkg-config
+  libgloo-dev
 )
-# Installed without their Recommends (fluidsynth's would bring qsynth and Qt). MuseScore 3
-# turns our MusicXML into PDF in a test (it opens what musicians will open).
-# Chromium runs the studio's browser tests (tests/browser, driven by npm's playwright-core).
-lean_packages=(fluidsynth timgm6mb-soundfont musescore3 chromium)
-command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
+# Installed without their Recommends.
+lean_packages=(libfluidsynth-dev timgm6mb-soundfont)
+if [ "$program_only" = 0 ]; then
+  # The tests and benchmarks: GoogleTest, Info-ZIP's zip (makes an archive in a test), the
+  # Python peers (mido; PyTorch for the model reference), clang with its sanitizer and
+  # libFuzzer runtimes; MuseScore 3 turns our MusicXML into PDF (it opens what musicians will
+  # open); Chromium runs the studio's browser tests (tests/browser, driven by npm's playwright-core).
+  packages+=(libgtest-dev zip python3 python3-mido python3-torch clang libclang-rt-14-dev)
+  lean_packages+=(musescore3 chromium)
+  command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
+fi
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
@@ -48,8 +58,8 @@ fi
 # playwright-core for the browser tests, exactly as package-lock.json pins it (it drives
 # Debian's Chromium; it downloads no browser).
 browser_tests="$root/tests/browser"
-if [ ! -f "$browser_tests/node_modules/playwright-core/package.json" ] ||
-   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/playwright-core/package.json" ]; then
+if [ "$program_only" = 0 ] && { [ ! -f "$browser_tests/node_modules/playwright-core/package.json" ] ||
+   [ "$browser_tests/package-lock.json" -nt "$browser_tests/node_modules/playwright-core/package.json" ]; }; then
   echo "setup: npm ci in tests/browser"
   (cd "$browser_tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
@@ -60,6 +70,13 @@ export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_f
 ccache --max-size=5G >/dev/null 2>&1 || true
 
 jobs="$(nproc)"
-cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build "$root/build" -j "$jobs"
+if [ "$program_only" = 1 ]; then
+  # Without the tests and benchmarks (they need GoogleTest and more); a later full setup turns
+  # them on again in the same build folder.
+  cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBACHGEN_BUILD_TESTS=OFF -DBACHGEN_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$root/build" -j "$jobs" --target bachgen_cli
+else
+  cmake -S "$root" -B "$root/build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DBACHGEN_BUILD_TESTS=ON -DBACHGEN_BUILD_BENCH=ON >/dev/null
+  cmake --build "$root/build" -j "$jobs"
+fi
 echo "setup: built $root/build/bin/bachgen"
