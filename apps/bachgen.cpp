@@ -25,7 +25,7 @@
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/commands/serve_command.h"
-#include "bachgen/train/evaluate.h"
+#include "bachgen/commands/eval_command.h"
 #include "bachgen/train/distributed.h"
 #include "bachgen/train/trainer.h"
 
@@ -325,6 +325,8 @@ int main(int argc, char** argv) {
   bool serve_quiet = false;
   CLI::App* serve_cmd = app.add_subcommand("serve", "The studio: a web page to compose, harmonize, listen and download (docs/studio.md)");
   serve_cmd->add_option("--host", srv.server.host, "Address to listen on (loopback unless told otherwise)")->capture_default_str();
+  serve_cmd->add_option("--allowed-host", srv.server.allowed_hosts,
+                        "A host name the Host header may name besides localhost, 127.0.0.1, [::1] and --host (repeat for more)");
   serve_cmd->add_option("--port", srv.server.port, "Port (0 = any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--model", srv.backend.compose_model, "The composing model: a file or a bundled name (default jsb-default)");
   serve_cmd->add_option("--infill-model", srv.backend.infill_model, "The harmonizing model (default jsb-infill)");
@@ -348,7 +350,7 @@ int main(int argc, char** argv) {
   analyze_cmd->add_flag("--no-reference", no_reference, "No Bach column");
   analyze_cmd->add_flag("--json", analyze.json, "A JSON array, one object per column");
 
-  train::EvalSettings eval;
+  commands::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
   eval_cmd->add_option("--model", eval.model, "A bachgen model file, a TorchScript file, or a bundled model's name")->required();
@@ -447,7 +449,7 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (eval_cmd->parsed()) {
-      std::fputs(train::eval_report(eval).c_str(), stdout);
+      std::fputs(commands::eval_report(eval).c_str(), stdout);
       return 0;
     }
     if (attention_cmd->parsed()) {

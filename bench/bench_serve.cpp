@@ -3,8 +3,10 @@
 // beside read clients (health, info, the page, result files), and reports requests/s, p50/p99
 // latency and errors per route, and the server's resident memory over the run. Prints one
 // Markdown report; exits 1 on any 5xx, failed connection or server death (--check).
+// With --compose-bars N the generation clients only compose N bars each request (the studio's
+// compose latency; docs/studio.md measures 4 bars with one client and no readers).
 // Usage: bench_serve --bachgen PATH [--seconds 60] [--generators 2] [--readers 4] [--reader-pause-ms 50]
-//        [--check]
+//        [--compose-bars N] [--check]
 #include <httplib.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -95,7 +97,7 @@ double percentile(std::vector<double> v, double p) {
 int main(int argc, char** argv) {
   std::string bachgen;
   double seconds = 60;
-  int generators = 2, readers = 4, reader_pause_ms = 50;
+  int generators = 2, readers = 4, reader_pause_ms = 50, compose_bars = 0;
   bool check = false;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -104,9 +106,10 @@ int main(int argc, char** argv) {
     else if (a == "--generators" && i + 1 < argc) generators = std::stoi(argv[++i]);
     else if (a == "--readers" && i + 1 < argc) readers = std::stoi(argv[++i]);
     else if (a == "--reader-pause-ms" && i + 1 < argc) reader_pause_ms = std::stoi(argv[++i]);
+    else if (a == "--compose-bars" && i + 1 < argc) compose_bars = std::stoi(argv[++i]);
     else if (a == "--check") check = true;
     else {
-      std::fprintf(stderr, "usage: bench_serve --bachgen PATH [--seconds 60] [--generators 2] [--readers 4] [--reader-pause-ms 50] [--check]\n");
+      std::fprintf(stderr, "usage: bench_serve --bachgen PATH [--seconds 60] [--generators 2] [--readers 4] [--reader-pause-ms 50] [--compose-bars N] [--check]\n");
       return 2;
     }
   }
@@ -166,11 +169,11 @@ int main(int argc, char** argv) {
         const bool have = results.pick(rng, &previous);
         std::optional<httplib::Result> r;
         std::string route;
-        switch (k % 4) {
+        switch (compose_bars > 0 ? 0 : k % 4) {
           case 0:
-            route = "POST /api/compose";
+            route = compose_bars > 0 ? "POST /api/compose (" + std::to_string(compose_bars) + " bars)" : "POST /api/compose";
             r = timed(c, route, [&](httplib::Client& cl) {
-              return cl.Post("/api/compose", json({{"bars", 2 + seed % 3}, {"seed", seed}}).dump(), "application/json");
+              return cl.Post("/api/compose", json({{"bars", compose_bars > 0 ? compose_bars : 2 + seed % 3}, {"seed", seed}}).dump(), "application/json");
             });
             break;
           case 1:

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "bachgen/serve/studio_api.h"
 
 namespace {
@@ -67,7 +69,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       }
     }
-  } catch (const RequestError&) {
+  } catch (const RequestError& e) {
+    // The error answer's path: what the server sends for it must encode, whatever the body held
+    // (an exception here is what used to end the server).
+    nlohmann::json answer = {{"error", valid_utf8(e.what())}, {"field", valid_utf8(e.field)}};
+    const std::string text = answer.dump();
+    if (nlohmann::json::parse(text)["error"].get<std::string>().empty() && std::string(e.what()).size() > 0) fail("error text");
   }
   return 0;
 }

@@ -5,7 +5,7 @@ From the bottom: io, runtime; midi; music; tokenize and render (siblings); data 
 (siblings); train and generate (siblings); serve; commands; apps. A file may include its own
 layer and the layers below it, never a layer above nor a sibling. midi, music, tokenize and
 render (and io, runtime) never include LibTorch. Prints every violation as FILE:LINE: WHY and
-exits 1 when there is one. Usage: check_layers.py [REPO_ROOT]
+exits 1 when there is one. Usage: check_layers.py [REPO_ROOT] | --self-test
 """
 import os
 import re
@@ -67,7 +67,35 @@ def check(root):
     return files, problems
 
 
+def self_test():
+    """The check finds what it must on a tree made here: one case of each rule, and nothing else."""
+    import tempfile
+    cases = {
+        "src/bachgen/music/a.cpp": '#include "bachgen/data/jsb.h"\n',          # a layer above
+        "src/bachgen/render/b.h": '#include "bachgen/tokenize/vocab.h"\n',     # a sibling
+        "src/bachgen/midi/c.cpp": "#include <torch/torch.h>\n",                # torch in a torch-free layer
+        "src/bachgen/gizmo/d.cpp": "int x;\n",                                 # a folder with no layer
+        "src/bachgen/generate/e.cpp": '#include "bachgen/model/model_file.h"\n#include <torch/torch.h>\n',  # fine
+        "apps/f.cpp": '#include "bachgen/commands/generate_command.h"\n',      # fine
+    }
+    with tempfile.TemporaryDirectory() as root:
+        for path, text in cases.items():
+            os.makedirs(os.path.join(root, os.path.dirname(path)), exist_ok=True)
+            with open(os.path.join(root, path), "w", encoding="utf-8") as f:
+                f.write(text)
+        _, problems = check(root)
+    found = sorted(p.split(":")[0] for p in problems)
+    want = sorted(["src/bachgen/music/a.cpp", "src/bachgen/render/b.h", "src/bachgen/midi/c.cpp", "src/bachgen/gizmo/d.cpp"])
+    if found != want:
+        print("check_layers self-test FAILED: found", problems)
+        return 1
+    print("check_layers self-test: 4 of 4 violations found, none more")
+    return 0
+
+
 def main():
+    if len(sys.argv) > 1 and sys.argv[1] == "--self-test":
+        return self_test()
     root = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
     files, problems = check(root)
     for p in problems:

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 
@@ -22,6 +23,19 @@ TEST(Files, ReadsWholeFilesWithinTheLimit) {
     EXPECT_NE(std::string(e.what()).find("too large"), std::string::npos);
   }
   EXPECT_THROW(read_file_bytes(testing::temp_path("missing"), 100), std::runtime_error);
+}
+
+TEST(Files, ANamedPipeIsRefusedWithoutWaitingForAWriter) {
+  const std::string fifo = std::string(BACHGEN_TEST_TMP) + "/melody-fifo.mid";
+  ::unlink(fifo.c_str());
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  try {
+    io::read_file_bytes(fifo, 1024);  // opening it blocking would wait here for ever
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("not a regular file"), std::string::npos) << e.what();
+  }
+  ::unlink(fifo.c_str());
 }
 
 TEST(Files, AtomicWriteReplacesTheFileWithUsualPermissions) {

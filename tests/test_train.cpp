@@ -100,6 +100,43 @@ TEST(Train, AnInterruptedRunResumesExactly) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
 }
 
+TEST(Train, AResumeRebuildsTheRunsOwnModelWhateverThePreset) {
+  const std::string data = write_data();
+  TrainSettings s = small(data, fresh_run("respec"), "tiny");
+  s.steps = 6;
+  s.stop_after = 3;
+  train_model(s);
+  // Resumed with another preset (and dropout): the checkpoint's spec wins, the weights fit.
+  s.resume = true;
+  s.stop_after = 0;
+  s.preset = "jsb-small";
+  s.dropout = 0.3;
+  EXPECT_EQ(train_model(s).steps_done, 3);
+  const model::ModelSpec spec = model::load_model(last_checkpoint_path(s.out)).spec;
+  EXPECT_EQ(model::spec_shape(spec), model::spec_shape(model::preset("tiny", "satb16")));
+  EXPECT_EQ(spec.transformer.dropout, 0.0);
+  // A resume without a run is a clear error naming the checkpoint.
+  s.out = fresh_run("respec-none");
+  try {
+    train_model(s);
+    FAIL();
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("last.pt"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Train, SettingsJsonRecordsEverySetting) {
+  const nlohmann::json j = nlohmann::json::parse(settings_to_json(TrainSettings{}));
+  // Every field of TrainSettings (trainer.h), by name: a new field must be added here and there.
+  const std::vector<std::string> fields = {
+      "data", "preset", "out", "resume", "steps", "batch", "length", "accumulate", "schedule", "lr", "min_lr", "warmup",
+      "weight_decay", "clip", "label_smoothing", "dropout", "augment", "eval_every", "checkpoint_every", "log_every",
+      "patience", "eval_window", "seed", "precision", "device", "workers", "focal_gamma", "quiet", "stop_after",
+      "max_minutes", "overfit_one_batch", "nproc", "bucket_mb", "overlap", "dist_timeout"};
+  for (const std::string& f : fields) EXPECT_TRUE(j.contains(f)) << f;
+  EXPECT_EQ(j.size(), fields.size());
+}
+
 TEST(Train, LoaderWorkersAndFocalLossKeepTheRunDeterministic) {
   const std::string data = write_data();
   TrainSettings a = small(data, fresh_run("workers0"), "tiny");

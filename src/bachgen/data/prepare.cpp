@@ -128,41 +128,53 @@ bool up_to_date(const std::string& out, const std::string& input_hash) {
   return true;
 }
 
-}  // namespace
+// --- the stages of prepare_dataset, in order ------------------------------------------------
 
-PrepareResult prepare_dataset(const PrepareSettings& s) {
-  PrepareResult result;
-  const VocabId vocab = parse_vocab(s.vocab);
-  const bool jsb_source = s.source == "jsb";
-  const bool chorales = s.source == "midi-chorales";
-  if (!jsb_source && !chorales && s.source != "midi-dir") {
+// What the job reads: its kind, and the bytes or names that decide whether anything changed.
+struct Inputs {
+  VocabId vocab = VocabId::kSatb16;
+  bool jsb_source = false;  // else MIDI files
+  bool chorales = false;    // midi-chorales: the SATB chorale folder (not recursive)
+  std::vector<std::string> names;     // MIDI sources: the files, relative to s.path
+  std::vector<uint8_t> jsb_bytes;     // the JSB source
+  std::vector<uint8_t> exclude_bytes; // --exclude-jsb
+  std::string hash;                   // of the settings and every input
+};
+
+// 1. The settings, checked before anything is read.
+Inputs check_settings(const PrepareSettings& s) {
+  Inputs in;
+  in.vocab = parse_vocab(s.vocab);
+  in.jsb_source = s.source == "jsb";
+  in.chorales = s.source == "midi-chorales";
+  if (!in.jsb_source && !in.chorales && s.source != "midi-dir") {
     throw std::runtime_error("unknown --source '" + s.source + "' (jsb, midi-chorales or midi-dir)");
   }
   if (s.out.empty()) throw std::runtime_error("no output folder (--out)");
-  if (jsb_source && !s.exclude_jsb.empty()) {
+  if (in.jsb_source && !s.exclude_jsb.empty()) {
     throw std::runtime_error("--exclude-jsb is for MIDI sources; JSB keeps its own split");
   }
-  io::Progress timer("prepare", 0, "files", stderr);
+  return in;
+}
 
-  // Inputs and their hash: settings, then every input's name and bytes.
+// 2. The inputs and their hash: settings, then every input's name and bytes (the JSON files)
+// or name, size and modification time (MIDI files, as make does, so that an unchanged rerun
+// reads no file; their contents are hashed while encoding).
+void hash_inputs(const PrepareSettings& s, Inputs& in) {
   Fnv64 input_hash;
   input_hash.add("prepare v" + std::to_string(kManifestVersion) + " " + s.source + " " + s.vocab);
-  std::vector<std::string> names;
-  std::vector<uint8_t> jsb_bytes;
-  if (jsb_source) {
+  if (in.jsb_source) {
     try {
-      jsb_bytes = io::read_file_bytes(s.path, kMaxJsonBytes);
+      in.jsb_bytes = io::read_file_bytes(s.path, kMaxJsonBytes);
     } catch (const std::exception& e) {
       throw std::runtime_error(s.path + ": " + e.what());
     }
-    input_hash.add(jsb_bytes.data(), jsb_bytes.size());
+    input_hash.add(in.jsb_bytes.data(), in.jsb_bytes.size());
   } else {
     if (!io::is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
-    names = io::list_midi_files(s.path, /*recursive=*/!chorales);
-    if (names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
-    // Names, sizes and modification times decide whether anything changed (as make does), so
-    // an unchanged rerun reads no file; the contents are hashed while encoding.
-    for (const std::string& n : names) {
+    in.names = io::list_midi_files(s.path, /*recursive=*/!in.chorales);
+    if (in.names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
+    for (const std::string& n : in.names) {
       struct stat st {};
       input_hash.add(n);
       if (::stat((s.path + "/" + n).c_str(), &st) == 0) {
@@ -172,37 +184,37 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
       }
     }
   }
-  std::vector<uint8_t> exclude_bytes;
   if (!s.exclude_jsb.empty()) {
     try {
-      exclude_bytes = io::read_file_bytes(s.exclude_jsb, kMaxJsonBytes);
+      in.exclude_bytes = io::read_file_bytes(s.exclude_jsb, kMaxJsonBytes);
     } catch (const std::exception& e) {
       throw std::runtime_error(s.exclude_jsb + ": " + e.what());
     }
     input_hash.add("exclude-jsb");
-    input_hash.add(exclude_bytes.data(), exclude_bytes.size());
+    input_hash.add(in.exclude_bytes.data(), in.exclude_bytes.size());
   }
-  io::make_directories(s.out);
-  result.manifest = s.out + "/manifest.json";
-  if (!s.force && up_to_date(s.out, input_hash.hex())) {
-    const std::vector<uint8_t> bytes = io::read_file_bytes(result.manifest, kMaxJsonBytes);
-    const json m = json::parse(bytes.begin(), bytes.end());
-    for (Split sp : kSplits) {
-      const size_t i = static_cast<size_t>(sp);
-      result.pieces[i] = m["splits"][split_name(sp)]["pieces"].get<size_t>();
-      result.tokens[i] = m["splits"][split_name(sp)]["tokens"].get<size_t>();
-    }
-    result.files = m["source"]["files"].get<size_t>();
-    result.up_to_date = true;
-    result.seconds = timer.elapsed_seconds();
-    return result;
-  }
+  in.hash = input_hash.hex();
+}
 
-  // Encode every piece.
+// 3. An unchanged rerun: the figures of the manifest already there.
+void read_previous_result(PrepareResult& result) {
+  const std::vector<uint8_t> bytes = io::read_file_bytes(result.manifest, kMaxJsonBytes);
+  const json m = json::parse(bytes.begin(), bytes.end());
+  for (Split sp : kSplits) {
+    const size_t i = static_cast<size_t>(sp);
+    result.pieces[i] = m["splits"][split_name(sp)]["pieces"].get<size_t>();
+    result.tokens[i] = m["splits"][split_name(sp)]["tokens"].get<size_t>();
+  }
+  result.files = m["source"]["files"].get<size_t>();
+  result.up_to_date = true;
+}
+
+// 4. Every piece encoded: the JSB pieces in their splits, or the MIDI files in parallel.
+std::vector<Piece> encode_pieces(const PrepareSettings& s, const Inputs& in) {
   std::vector<Piece> pieces;
-  if (jsb_source) {
-    const JsbCorpus corpus = parse_jsb(
-        std::string_view(reinterpret_cast<const char*>(jsb_bytes.data()), jsb_bytes.size()), s.path);
+  if (in.jsb_source) {
+    const JsbCorpus corpus =
+        parse_jsb(std::string_view(reinterpret_cast<const char*>(in.jsb_bytes.data()), in.jsb_bytes.size()), s.path);
     for (Split sp : kSplits) {
       const auto& grids = corpus.split(split_name(sp));
       for (size_t i = 0; i < grids.size(); ++i) {
@@ -212,7 +224,7 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
         p.grid = grids[i];
         p.has_grid = true;
         try {
-          p.tokens = encode_grid(p.grid, vocab);
+          p.tokens = encode_grid(p.grid, in.vocab);
           p.ok = true;
         } catch (const std::exception& e) {
           p.error = e.what();
@@ -220,90 +232,104 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
         pieces.push_back(std::move(p));
       }
     }
-  } else {
-    pieces.resize(names.size());
-    for (size_t i = 0; i < names.size(); ++i) pieces[i].name = names[i];
-    const int threads = s.threads > 0 ? s.threads
-                                      : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    std::atomic<size_t> next{0}, done{0};
-    std::vector<std::thread> workers;
-    for (int t = 0; t < std::min<int>(threads, static_cast<int>(names.size())); ++t) {
-      workers.emplace_back([&] {
-        for (size_t i = next++; i < pieces.size(); i = next++) {
-          encode_midi_piece(s.path, vocab, chorales, pieces[i]);
-          ++done;
-        }
-      });
-    }
-    io::Progress progress("prepare", names.size(), "files", stderr);
-    while (done.load() < names.size()) {
-      if (s.progress) progress.update(done.load());
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    for (std::thread& w : workers) w.join();
+    return pieces;
   }
-  result.files = pieces.size();
+  pieces.resize(in.names.size());
+  for (size_t i = 0; i < in.names.size(); ++i) pieces[i].name = in.names[i];
+  const int threads = s.threads > 0 ? s.threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  std::atomic<size_t> next{0}, done{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < std::min<int>(threads, static_cast<int>(in.names.size())); ++t) {
+    workers.emplace_back([&] {
+      for (size_t i = next++; i < pieces.size(); i = next++) {
+        encode_midi_piece(s.path, in.vocab, in.chorales, pieces[i]);
+        ++done;
+      }
+    });
+  }
+  io::Progress progress("prepare", in.names.size(), "files", stderr);
+  while (done.load() < in.names.size()) {
+    if (s.progress) progress.update(done.load());
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (std::thread& w : workers) w.join();
+  return pieces;
+}
 
-  // De-duplicate byte-identical files, then match against the JSB hold-out.
-  json duplicates = json::array(), skipped = json::array(), matches = json::array(),
-       excluded = json::array();
-  std::vector<bool> keep(pieces.size(), true);
+// Which pieces go into the shards, and why the others do not (the manifest's lists).
+struct Selection {
+  std::vector<bool> keep;
+  json skipped = json::array(), duplicates = json::array(), matches = json::array(), excluded = json::array();
+};
+
+// 5. Unreadable pieces and byte-identical copies of an earlier file are left out.
+Selection drop_skipped_and_duplicates(const std::vector<Piece>& pieces, bool jsb_source, PrepareResult& result) {
+  Selection sel;
+  sel.keep.assign(pieces.size(), true);
   std::map<uint64_t, size_t> first_with_content;
   for (size_t i = 0; i < pieces.size(); ++i) {
     if (!pieces[i].ok) {
-      keep[i] = false;
+      sel.keep[i] = false;
       ++result.skipped;
-      skipped.push_back({{"file", pieces[i].name}, {"error", pieces[i].error}});
+      sel.skipped.push_back({{"file", pieces[i].name}, {"error", pieces[i].error}});
       continue;
     }
     if (jsb_source) continue;
     const auto [it, fresh] = first_with_content.emplace(pieces[i].content, i);
     if (!fresh) {
-      keep[i] = false;
+      sel.keep[i] = false;
       ++result.duplicates;
-      duplicates.push_back({{"file", pieces[i].name}, {"duplicate_of", pieces[it->second].name}});
+      sel.duplicates.push_back({{"file", pieces[i].name}, {"duplicate_of", pieces[it->second].name}});
     }
   }
-  if (!exclude_bytes.empty()) {
-    const JsbCorpus holdout = parse_jsb(
-        std::string_view(reinterpret_cast<const char*>(exclude_bytes.data()), exclude_bytes.size()),
-        s.exclude_jsb);
-    std::vector<music::ChoraleGrid> grids;
-    std::vector<size_t> index_of;
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      if (keep[i] && pieces[i].has_grid) {
-        grids.push_back(pieces[i].grid);
-        index_of.push_back(i);
-      }
-    }
-    std::vector<bool> seen(pieces.size(), false);
-    for (const ChoraleMatch& m : match_chorales(grids, holdout)) {
-      const size_t i = index_of[m.midi_index];
-      matches.push_back({{"file", pieces[i].name},
-                         {"jsb_split", split_name(m.jsb_split)},
-                         {"jsb_index", m.jsb_index},
-                         {"soprano_similarity", m.soprano},
-                         {"bass_similarity", m.bass}});
-      if (!seen[i]) ++result.matched;
-      seen[i] = true;
-      if (m.jsb_split != Split::kTrain && keep[i]) {
-        keep[i] = false;
-        ++result.excluded;
-        excluded.push_back({{"file", pieces[i].name},
-                            {"reason", std::string("matches JSB ") + split_name(m.jsb_split) +
-                                           " piece " + std::to_string(m.jsb_index)}});
-      }
-    }
-  }
+  return sel;
+}
 
-  // Shards.
+// 6. With --exclude-jsb: every piece that matches a JSB piece is listed; those that match a
+// valid or test piece are left out (no test leak).
+void exclude_jsb_holdout(const std::vector<Piece>& pieces, const Inputs& in, const std::string& exclude_name, Selection& sel,
+                         PrepareResult& result) {
+  if (in.exclude_bytes.empty()) return;
+  const JsbCorpus holdout =
+      parse_jsb(std::string_view(reinterpret_cast<const char*>(in.exclude_bytes.data()), in.exclude_bytes.size()), exclude_name);
+  std::vector<music::ChoraleGrid> grids;
+  std::vector<size_t> index_of;
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (sel.keep[i] && pieces[i].has_grid) {
+      grids.push_back(pieces[i].grid);
+      index_of.push_back(i);
+    }
+  }
+  std::vector<bool> seen(pieces.size(), false);
+  for (const ChoraleMatch& m : match_chorales(grids, holdout)) {
+    const size_t i = index_of[m.midi_index];
+    sel.matches.push_back({{"file", pieces[i].name},
+                           {"jsb_split", split_name(m.jsb_split)},
+                           {"jsb_index", m.jsb_index},
+                           {"soprano_similarity", m.soprano},
+                           {"bass_similarity", m.bass}});
+    if (!seen[i]) ++result.matched;
+    seen[i] = true;
+    if (m.jsb_split != Split::kTrain && sel.keep[i]) {
+      sel.keep[i] = false;
+      ++result.excluded;
+      sel.excluded.push_back({{"file", pieces[i].name},
+                              {"reason", std::string("matches JSB ") + split_name(m.jsb_split) + " piece " + std::to_string(m.jsb_index)}});
+    }
+  }
+}
+
+// 7. The shards and the manifest, each written atomically.
+void write_shards_and_manifest(const PrepareSettings& s, const Inputs& in, const std::vector<Piece>& pieces, const Selection& sel,
+                               PrepareResult& result) {
+  const VocabId vocab = in.vocab;
   std::array<TokenShard, 3> shards;
   std::array<json, 3> split_names;
   tokenize::VoiceRanges ranges;
   music::GridStats grid_totals;
   for (auto& shard : shards) shard.vocab = vocab;
   for (size_t i = 0; i < pieces.size(); ++i) {
-    if (!keep[i]) continue;
+    if (!sel.keep[i]) continue;
     const size_t sp = static_cast<size_t>(pieces[i].split);
     shards[sp].add_piece(pieces[i].tokens);
     split_names[sp].push_back(pieces[i].name);
@@ -317,7 +343,7 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
   manifest["format"] = "bachgen-prepare";
   manifest["format_version"] = kManifestVersion;
   manifest["bachgen_version"] = runtime::version();
-  manifest["input_hash"] = input_hash.hex();
+  manifest["input_hash"] = in.hash;
   manifest["source"] = {{"kind", s.source}, {"path", s.path}, {"files", pieces.size()}};
   json source_files = json::array();  // FNV-1a 64 of each input's bytes
   auto hex = [](uint64_t h) {
@@ -325,20 +351,16 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
     f.h = h;
     return f.hex();
   };
-  if (jsb_source) {
+  if (in.jsb_source) {
     Fnv64 h;
-    h.add(jsb_bytes.data(), jsb_bytes.size());
+    h.add(in.jsb_bytes.data(), in.jsb_bytes.size());
     source_files.push_back({{"name", s.path}, {"fnv1a64", h.hex()}});
   } else {
-    for (const Piece& p : pieces) {
-      source_files.push_back({{"name", p.name}, {"fnv1a64", p.ok ? hex(p.content) : ""}});
-    }
+    for (const Piece& p : pieces) source_files.push_back({{"name", p.name}, {"fnv1a64", p.ok ? hex(p.content) : ""}});
   }
   manifest["source_files"] = std::move(source_files);
   if (!s.exclude_jsb.empty()) manifest["source"]["exclude_jsb"] = s.exclude_jsb;
-  manifest["vocab"] = {{"name", vocab_name(vocab)},
-                       {"id", static_cast<uint32_t>(vocab)},
-                       {"size", vocab_size(vocab)}};
+  manifest["vocab"] = {{"name", vocab_name(vocab)}, {"id", static_cast<uint32_t>(vocab)}, {"size", vocab_size(vocab)}};
   for (Split sp : kSplits) {
     const size_t i = static_cast<size_t>(sp);
     const std::string file = std::string(split_name(sp)) + ".tokens";
@@ -352,19 +374,36 @@ PrepareResult prepare_dataset(const PrepareSettings& s) {
                                           {"bytes", bytes.size()},
                                           {"names", split_names[i].is_null() ? json::array() : split_names[i]}};
   }
-  if (vocab != VocabId::kPerformance388) {
-    manifest["voice_ranges"] = {{"lowest", ranges.lowest}, {"highest", ranges.highest}};
+  if (vocab != VocabId::kPerformance388) manifest["voice_ranges"] = {{"lowest", ranges.lowest}, {"highest", ranges.highest}};
+  if (!in.jsb_source) {
+    manifest["grid"] = {{"off_grid_onsets", grid_totals.off_grid_onsets}, {"divisi_steps", grid_totals.divisi_steps}};
   }
-  if (!jsb_source) {
-    manifest["grid"] = {{"off_grid_onsets", grid_totals.off_grid_onsets},
-                        {"divisi_steps", grid_totals.divisi_steps}};
+  manifest["skipped"] = sel.skipped;
+  manifest["duplicates"] = sel.duplicates;
+  manifest["jsb_matches"] = sel.matches;
+  manifest["excluded"] = sel.excluded;
+  io::write_file_atomically(result.manifest, manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+}
+
+}  // namespace
+
+PrepareResult prepare_dataset(const PrepareSettings& s) {
+  PrepareResult result;
+  Inputs in = check_settings(s);
+  io::Progress timer("prepare", 0, "files", stderr);
+  hash_inputs(s, in);
+  io::make_directories(s.out);
+  result.manifest = s.out + "/manifest.json";
+  if (!s.force && up_to_date(s.out, in.hash)) {
+    read_previous_result(result);
+    result.seconds = timer.elapsed_seconds();
+    return result;
   }
-  manifest["skipped"] = skipped;
-  manifest["duplicates"] = duplicates;
-  manifest["jsb_matches"] = matches;
-  manifest["excluded"] = excluded;
-  io::write_file_atomically(result.manifest,
-                            manifest.dump(2, ' ', false, json::error_handler_t::replace) + "\n");
+  const std::vector<Piece> pieces = encode_pieces(s, in);
+  result.files = pieces.size();
+  Selection selection = drop_skipped_and_duplicates(pieces, in.jsb_source, result);
+  exclude_jsb_holdout(pieces, in, s.exclude_jsb, selection, result);
+  write_shards_and_manifest(s, in, pieces, selection, result);
   result.seconds = timer.elapsed_seconds();
   return result;
 }

@@ -39,7 +39,9 @@ struct FdCloser {
 }  // namespace
 
 std::vector<uint8_t> read_file_bytes(const std::string& path, size_t max_bytes) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a named pipe (or a device) must not wait for a writer; it is refused
+  // below as not a regular file. Reads of a regular file ignore the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) throw std::runtime_error("cannot open: " + errno_text());
   FdCloser closer{fd};
   struct stat st {};

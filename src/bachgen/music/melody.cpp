@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <sstream>
 #include <stdexcept>
 
@@ -34,11 +35,28 @@ int pitch_class_of(char letter) {
   }
 }
 
+// The first character of `text` for a message: 'X' for a printable ASCII one, the whole UTF-8
+// character for another ('é', '😀': never half of one), or the byte in hex when the bytes are
+// not UTF-8.
+std::string first_character(const std::string& text) {
+  const auto c = static_cast<unsigned char>(text[0]);
+  size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+  for (size_t k = 1; k < n; ++k) {
+    if (k >= text.size() || (static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) n = 0;
+  }
+  if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
+    char hex[16];
+    std::snprintf(hex, sizeof hex, "byte 0x%02X", c);
+    return hex;
+  }
+  return "'" + text.substr(0, n) + "'";
+}
+
 // "C#4", "Bb3", "D5": a MIDI number, or throws std::invalid_argument.
 int parse_pitch_name(const std::string& text) {
   if (text.empty()) throw std::invalid_argument("no pitch");
   const int pc = pitch_class_of(static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))));
-  if (pc < 0) throw std::invalid_argument("'" + text.substr(0, 1) + "' is not a pitch name (A-G, or r for a rest)");
+  if (pc < 0) throw std::invalid_argument(first_character(text) + " is not a pitch name (A-G, or r for a rest)");
   size_t i = 1;
   int alter = 0;
   while (i < text.size() && (text[i] == '#' || text[i] == 'b')) alter += text[i++] == '#' ? 1 : -1;

@@ -20,10 +20,47 @@ using nlohmann::json;
 
 constexpr double kMaxSeed = 9007199254740991.0;  // 2^53 - 1
 
+// Before the JSON parser sees a body (it recurses once per level): no level deeper than
+// kMaxJsonDepth, no byte that is not UTF-8, no NUL, each named by its byte offset.
+void check_json_shape(const std::string& body) {
+  int depth = 0;
+  bool in_string = false, escaped = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(body[i]);
+    if (c == 0) throw RequestError("", "the body holds a NUL byte at offset " + std::to_string(i));
+    if (c >= 0x80) {
+      const size_t n = utf8_sequence_length(body, i);
+      if (n == 0) throw RequestError("", "the body is not UTF-8: byte " + std::to_string(i) + " does not start a character");
+      i += n - 1;
+      continue;
+    }
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        throw RequestError("", "the body nests deeper than " + std::to_string(kMaxJsonDepth) + " levels (byte " + std::to_string(i) + ")");
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+}
+
 // One request object: typed reads with ranges, and a check that no unknown field came along.
 class Fields {
  public:
   explicit Fields(const std::string& body) {
+    check_json_shape(body);
     try {
       object_ = json::parse(body);
     } catch (const json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
@@ -270,6 +307,46 @@ InfillRequest parse_infill_request(const std::string& body, const StudioLimits& 
   }
   f.finish();
   return r;
+}
+
+size_t utf8_sequence_length(const std::string& text, size_t at) {
+  const auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char c = byte(at);
+  if (c < 0x80) return 1;
+  size_t n = 0;
+  uint32_t code = 0;
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2, code = c & 0x1F;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3, code = c & 0x0F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4, code = c & 0x07;
+  } else {
+    return 0;  // a continuation byte, or a lead byte of an overlong or out-of-range form
+  }
+  if (at + n > text.size()) return 0;
+  for (size_t k = 1; k < n; ++k) {
+    if ((byte(at + k) & 0xC0) != 0x80) return 0;
+    code = (code << 6) | (byte(at + k) & 0x3F);
+  }
+  if ((n == 3 && code < 0x800) || (n == 4 && (code < 0x10000 || code > 0x10FFFF)) || (code >= 0xD800 && code <= 0xDFFF)) return 0;
+  return n;
+}
+
+std::string valid_utf8(const std::string& text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    const size_t n = utf8_sequence_length(text, i);
+    if (n == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD
+      ++i;
+    } else {
+      out.append(text, i, n);
+      i += n;
+    }
+  }
+  return out;
 }
 
 }  // namespace bachgen::serve

@@ -6,7 +6,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <algorithm>
+#include <atomic>
 #include <future>
+#include <thread>
 #include <stdexcept>
 
 #include <nlohmann/json.hpp>
@@ -24,13 +27,15 @@ namespace {
 constexpr const char* kJson = "application/json";
 constexpr int kRetryAfterSeconds = 5;
 
+// Answers quote what came in (a path, a field's text): bytes that are not UTF-8 become U+FFFD
+// rather than an exception.
 void send_json(httplib::Response& res, int status, const json& body) {
   res.status = status;
-  res.set_content(body.dump(), kJson);
+  res.set_content(body.dump(-1, ' ', false, json::error_handler_t::replace), kJson);
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
-  json body = {{"error", message}};
+  json body = {{"error", valid_utf8(message)}};
   if (!field.empty()) body["field"] = field;
   send_json(res, status, body);
 }
@@ -48,6 +53,19 @@ struct JobOutcome {
   GenerationOutput output;
 };
 
+// "localhost:8080" -> "localhost"; "[::1]:8080" -> "[::1]"; the port must be `port` when given.
+bool host_allowed(const std::string& header, const std::vector<std::string>& names, int port) {
+  std::string name = header;
+  const size_t colon = header.rfind(':');
+  const size_t bracket = header.rfind(']');
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
+    if (header.substr(colon + 1) != std::to_string(port)) return false;
+    name = header.substr(0, colon);
+  }
+  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
 }  // namespace
 
 struct StudioServer::State {
@@ -60,6 +78,35 @@ struct StudioServer::State {
   JobPool pool;
   httplib::Server http;
   int port = -1;
+  std::vector<std::string> host_names;  // what the Host header may name (lower case)
+  // stop() against run(): whichever comes second sees the other (docs/studio.md).
+  std::atomic<bool> stop_requested{false}, run_entered{false}, run_done{false};
+
+  // Before any body is read: the requests no route should see. Answered here, the connection
+  // closed (a body left unread must not be taken for the next request).
+  httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) {
+    const auto refuse = [&res](int status, const std::string& message) {
+      send_error(res, status, message);
+      res.set_header("Connection", "close");
+      return httplib::Server::HandlerResponse::Handled;
+    };
+    const size_t hosts = req.get_header_value_count("Host");
+    if (hosts != 1 || !host_allowed(req.get_header_value("Host"), host_names, port)) {
+      return refuse(403, hosts == 0 ? "no Host header" : "the Host header names a host this studio does not serve (see --allowed-host)");
+    }
+    if (req.get_header_value_count("Content-Length") > 1) return refuse(400, "more than one Content-Length header");
+    if (req.has_header("Transfer-Encoding")) {
+      return refuse(411, "chunked bodies are not taken: send the body with a Content-Length");
+    }
+    if (req.method == "POST" && req.path.rfind("/api/", 0) == 0) {
+      std::string type = req.get_header_value("Content-Type");
+      type = type.substr(0, type.find(';'));
+      while (!type.empty() && type.back() == ' ') type.pop_back();
+      std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+      if (type != kJson) return refuse(415, "the API takes application/json bodies, not '" + req.get_header_value("Content-Type") + "'");
+    }
+    return httplib::Server::HandlerResponse::Unhandled;
+  }
 
   // Runs `work` on the pool and answers with the stored result, or the error.
   void generate(const std::string& kind, httplib::Response& res, std::function<GenerationOutput(int worker)> work) {
@@ -125,6 +172,7 @@ struct StudioServer::State {
   }
 
   void routes() {
+    http.set_pre_routing_handler([this](const httplib::Request& req, httplib::Response& res) { return screen(req, res); });
     http.Get("/health", [this](const httplib::Request&, httplib::Response& res) {
       send_json(res, 200, {{"status", "ok"}, {"running", pool.running()}, {"waiting", pool.waiting()}, {"results", store.count()}});
     });
@@ -208,6 +256,7 @@ struct StudioServer::State {
       }
     });
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
+      // Outside httplib's exception guard: nothing here may throw (send_json never does).
       if (!res.body.empty()) return;  // a route's own answer
       if (res.status == 404) {
         send_error(res, 404, "no such route: " + req.method + " " + req.path);
@@ -248,6 +297,13 @@ StudioServer::~StudioServer() { stop(); }
 
 int StudioServer::bind() {
   State& s = *state_;
+  s.host_names = {"localhost", "127.0.0.1", "[::1]"};
+  const std::string bound = s.options.host.find(':') != std::string::npos && s.options.host.front() != '[' ? "[" + s.options.host + "]" : s.options.host;
+  s.host_names.push_back(bound);
+  for (std::string name : s.options.allowed_hosts) {
+    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    s.host_names.push_back(name);
+  }
   s.port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host) : (s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1);
   if (s.port < 0) {
     throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
@@ -257,12 +313,24 @@ int StudioServer::bind() {
 }
 
 void StudioServer::run() {
-  if (state_->port < 0) bind();
-  state_->http.listen_after_bind();
+  State& s = *state_;
+  if (s.port < 0) bind();
+  s.run_entered = true;
+  if (!s.stop_requested) s.http.listen_after_bind();
+  s.run_done = true;
 }
 
 void StudioServer::stop() {
-  if (state_->http.is_running()) state_->http.stop();
+  State& s = *state_;
+  s.stop_requested = true;
+  // httplib's stop() does nothing until its listen loop has begun: a stop that comes between
+  // bind() and that moment would leave run() in accept() for ever. So: if run() has been
+  // entered, stop it once its loop runs (or until it returns); if not, it will see the request.
+  if (!s.run_entered) return;
+  while (!s.run_done) {
+    if (s.http.is_running()) s.http.stop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
 }
 
 const ResultStore& StudioServer::store() const { return state_->store; }

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "bachgen/serve/result_store.h"
 #include "bachgen/serve/studio_api.h"
@@ -47,6 +48,9 @@ struct ServerOptions {
   size_t store_bytes = 256u << 20; // ... and their bytes; the oldest go first
   int http_threads = 16;           // connections served at once
   bool log_requests = true;        // one line per request on stderr
+  // Host names the Host header may name besides localhost, 127.0.0.1, [::1] and `host` (with
+  // or without the port): a studio served to other machines names its own (--allowed-host).
+  std::vector<std::string> allowed_hosts;
   StudioLimits limits;
 };
 
@@ -61,6 +65,8 @@ class StudioServer {
   int bind();
   // Serves until stop() (from another thread or a signal handler's thread).
   void run();
+  // Returns once run() has returned or will return at once; safe at any moment, also before
+  // run() and right after bind().
   void stop();
 
   const ResultStore& store() const;

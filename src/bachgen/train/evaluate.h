@@ -1,5 +1,6 @@
-// `bachgen eval`: NLL per token of a model over every whole piece of a prepared split, with
-// accuracy and perplexity (and, for the chorale vocabularies, NLL per 16th step = 4 tokens).
+// Evaluation: NLL per token of a model over every whole piece of a token shard, with accuracy
+// and perplexity (and, for the chorale vocabularies, NLL per 16th step = 4 tokens); the
+// conditioning model's harmonization scores. `bachgen eval` is commands/eval_command.h.
 // Torch-free header.
 #pragma once
 
@@ -15,17 +16,6 @@ struct TokenShard;
 }
 
 namespace bachgen::train {
-
-struct EvalSettings {
-  std::string model;          // a bachgen model file, a TorchScript file, or a bundled model's name
-  std::string data;           // a folder made by `bachgen prepare`
-  std::string split = "test";  // train | valid | test
-  int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
-  bool json = false;
-  bool mean_field = false;    // conditioning models: the one-pass score only (fast)
-  std::string decode_weights;  // int8 | fp32: score through generation's fast decoder, token by
-                               // token (model/fast_decode.h); empty: the model's forward pass
-};
 
 struct EvalResult {
   int64_t pieces = 0;
@@ -60,7 +50,6 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& model, const data::T
 double infill_validation_loss(model::SequenceModelImpl& model, std::shared_ptr<const data::TokenShard> shard,
                               int64_t length, int64_t batch);
 
-EvalResult evaluate(const EvalSettings& settings);
 
 // The same over a shard already loaded, with a model already built: what the trainer's
 // validation uses too. Leaves the model in eval mode.
@@ -69,6 +58,5 @@ EvalResult evaluate_shard(model::SequenceModelImpl& model, const data::TokenShar
 // ("int8" | "fp32"); throws std::runtime_error for models it does not cover.
 EvalResult evaluate_shard_decoded(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window,
                                   const std::string& weights);
-std::string eval_report(const EvalSettings& settings);  // text or JSON
 
 }  // namespace bachgen::train

@@ -10,6 +10,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -53,19 +54,21 @@ struct SignalScope {
   }
 };
 
+// Every setting of the run, as config.json and each checkpoint record them.
 json settings_json(const TrainSettings& s) {
   return {{"data", s.data},         {"preset", s.preset},       {"out", s.out},
-          {"steps", s.steps},       {"batch", s.batch},         {"length", s.length},
-          {"accumulate", s.accumulate}, {"schedule", s.schedule}, {"lr", s.lr},
-          {"min_lr", s.min_lr},     {"warmup", s.warmup},       {"weight_decay", s.weight_decay},
-          {"clip", s.clip},         {"label_smoothing", s.label_smoothing}, {"dropout", s.dropout},
-          {"augment", s.augment},   {"eval_every", s.eval_every}, {"checkpoint_every", s.checkpoint_every},
-          {"log_every", s.log_every}, {"patience", s.patience}, {"eval_window", s.eval_window},
-          {"seed", s.seed},         {"overfit_one_batch", s.overfit_one_batch},
-          {"precision", s.precision}, {"max_minutes", s.max_minutes}, {"device", s.device},
-          {"workers", s.workers},   {"focal_gamma", s.focal_gamma}};
+          {"resume", s.resume},     {"steps", s.steps},         {"batch", s.batch},
+          {"length", s.length},     {"accumulate", s.accumulate}, {"schedule", s.schedule},
+          {"lr", s.lr},             {"min_lr", s.min_lr},       {"warmup", s.warmup},
+          {"weight_decay", s.weight_decay}, {"clip", s.clip}, {"label_smoothing", s.label_smoothing},
+          {"dropout", s.dropout},   {"augment", s.augment},     {"eval_every", s.eval_every},
+          {"checkpoint_every", s.checkpoint_every}, {"log_every", s.log_every}, {"patience", s.patience},
+          {"eval_window", s.eval_window}, {"seed", s.seed},    {"precision", s.precision},
+          {"device", s.device},     {"workers", s.workers},     {"focal_gamma", s.focal_gamma},
+          {"quiet", s.quiet},       {"stop_after", s.stop_after}, {"max_minutes", s.max_minutes},
+          {"overfit_one_batch", s.overfit_one_batch}, {"nproc", s.nproc}, {"bucket_mb", s.bucket_mb},
+          {"overlap", s.overlap},   {"dist_timeout", s.dist_timeout}};
 }
-
 
 // AdamW groups: weight matrices decay; norms, biases, embeddings and relative tables do not.
 std::vector<torch::optim::OptimizerParamGroup> parameter_groups(model::SequenceModelImpl& m,
@@ -219,7 +222,12 @@ std::string settings_table(const TrainSettings& s, const std::string& model_summ
   return out;
 }
 
-TrainResult train_model(const TrainSettings& s) {
+namespace {
+
+// --- the steps of train_model, in order ----------------------------------------------------
+
+// 1. What the settings must be before anything is read.
+void check_settings(const TrainSettings& s) {
   if (s.out.empty()) throw std::runtime_error("no run folder (--out)");
   if (s.steps <= 0 || s.batch <= 0 || s.length <= 0 || s.accumulate <= 0) {
     throw std::runtime_error("--steps, --batch, --length and --accumulate must be positive");
@@ -227,40 +235,268 @@ TrainResult train_model(const TrainSettings& s) {
   if (s.workers < 0) throw std::runtime_error("--workers must be 0 or more");
   if (s.focal_gamma < 0) throw std::runtime_error("--focal-gamma must be 0 or more");
   if (s.device != "cpu" && s.device != "cuda") throw std::runtime_error("unknown --device '" + s.device + "' (cpu or cuda)");
-  const bool cuda = s.device == "cuda";
-  if (cuda && !runtime::cuda_available()) {
+  if (s.device == "cuda" && !runtime::cuda_available()) {
     throw std::runtime_error("--device cuda: this LibTorch has no CUDA support or no GPU is visible (bachgen --version tells)");
   }
+}
+
+// 2. The model's spec: a new run's from --preset (and --dropout); a resumed run's from its
+// checkpoint, whatever --preset says now, so a resume never builds a model its weights do not fit.
+model::ModelSpec run_spec(const TrainSettings& s, const std::string& vocab, const std::string& last) {
+  if (!s.resume) {
+    model::ModelSpec spec = model::preset(s.preset, vocab);
+    if (s.dropout >= 0) {
+      spec.transformer.dropout = s.dropout;
+      spec.lstm.dropout = s.dropout;
+    }
+    return spec;
+  }
+  model::ModelSpec spec;
+  try {
+    spec = model::load_model(last).spec;
+  } catch (const std::exception& e) {
+    throw std::runtime_error(last + ": not a readable checkpoint (--resume continues the run of --out from it): " + e.what());
+  }
+  if (spec.vocab != vocab) {
+    throw std::runtime_error(last + ": the run's model reads " + spec.vocab + ", but --data holds " + vocab + " tokens");
+  }
+  return spec;
+}
+
+// 3. Data parallel: one process per rank, each on its share of every global batch; rank 0 alone
+// logs, validates and writes checkpoints, and broadcasts what the others must know.
+struct DataParallel {
+  DistEnv dist;
+  std::unique_ptr<ProcessGroup> group;
+  bool lead() const { return dist.rank == 0; }
+  int64_t world() const { return dist.world_size; }
+};
+
+DataParallel connect_data_parallel(const TrainSettings& s, bool cuda) {
+  DataParallel dp;
+  dp.dist = dist_env_from_environment();
+  if (!dp.dist.active()) return dp;
+  if (s.batch % dp.dist.world_size != 0) {
+    throw std::runtime_error("--batch " + std::to_string(s.batch) + " is the global batch: it must divide evenly by the " +
+                             std::to_string(dp.dist.world_size) + " processes");
+  }
+  if (s.overfit_one_batch) throw std::runtime_error("--overfit-one-batch is for one process");
+  dp.group = ProcessGroup::connect(dp.dist, cuda, std::chrono::milliseconds(static_cast<int64_t>(s.dist_timeout * 1000)));
+  return dp;
+}
+
+// 4. The batches: windows of the training shard (the language models predict the next token;
+// the conditioning model predicts hidden variables of windows of whole steps,
+// data/infill_dataset.h), prepared ahead by loader threads. Micro-batch k of the run
+// (k = step * accumulate + a) holds windows k * batch + r; with several processes, rank i
+// takes its slice of them, so that the run sees the same windows whatever the number of
+// processes (and can resume with another).
+class BatchSource {
+ public:
+  BatchSource(std::shared_ptr<const data::TokenShard> shard, const TrainSettings& s, bool infill, const DataParallel& dp,
+              int64_t first_micro_batch) {
+    data::WindowOptions wo;
+    wo.length = s.length;
+    wo.seed = s.seed;
+    wo.augment = s.augment && !s.overfit_one_batch;
+    if (infill) {
+      infill_.emplace(shard, wo);
+    } else {
+      windows_.emplace(shard, wo);
+    }
+    const int64_t accumulate = s.accumulate, batch = s.batch, local_batch = s.batch / dp.world(), first = dp.dist.rank * local_batch;
+    const bool overfit = s.overfit_one_batch;
+    loader_.emplace(
+        [this, accumulate, batch, local_batch, first, overfit](int64_t k) {
+          const int64_t micro = overfit ? k % accumulate : k;
+          std::vector<size_t> indices(static_cast<size_t>(local_batch));
+          for (int64_t r = 0; r < local_batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + first + r);
+          return infill_ ? infill_->get_batch(indices) : windows_->get_batch(indices);
+        },
+        first_micro_batch, s.workers, /*depth=*/2 * s.accumulate + 2);
+  }
+  BatchSource(const BatchSource&) = delete;
+  BatchSource& operator=(const BatchSource&) = delete;
+  data::TokenBatch next() { return loader_->next(); }
+
+ private:
+  std::optional<data::WindowDataset> windows_;
+  std::optional<data::InfillDataset> infill_;
+  std::optional<data::Prefetcher<data::TokenBatch>> loader_;
+};
+
+// 5. Validation, as `bachgen eval` (the conditioning model: its own objective on fixed valid
+// windows): rank 0 validates and tells the others the result (the plateau schedule and early
+// stopping depend on it); a new best is saved as best.pt.
+struct Validation {
+  const TrainSettings& settings;
+  std::shared_ptr<const data::TokenShard> valid;
+  bool infill = false;
+  torch::Device device;
+  const model::ModelSpec& spec;
+  const std::string metrics;  // metrics.jsonl
+
+  // Returns whether patience ran out.
+  bool run(model::SequenceModelImpl& m, const DataParallel& dp, TensorBoardWriter* board, LrSchedule& schedule, TrainState& st,
+           double seconds) const {
+    // (On the run's device: NCCL reduces only CUDA tensors.)
+    torch::Tensor shared = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
+    if (dp.lead()) {
+      const double nll = infill ? infill_validation_loss(m, valid, settings.length, settings.batch)
+                                : evaluate_shard(m, *valid, settings.eval_window).nll_per_token;
+      m.train();
+      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", seconds}}).dump());
+      board->add_scalar("valid/nll", nll, st.step);
+      board->flush();
+      shared[0] = nll;
+    }
+    if (dp.group) dp.group->broadcast(shared, 0);
+    const double nll = shared.item<double>();
+    schedule.observe(nll);
+    if (nll < st.best_valid) {
+      st.best_valid = nll;
+      st.bad_validations = 0;
+      if (dp.lead()) model::save_model(best_checkpoint_path(settings.out), spec, m);
+      return false;
+    }
+    return settings.patience > 0 && ++st.bad_validations >= settings.patience;
+  }
+};
+
+// 6. One optimizer step: `accumulate` micro-batches forward and backward (gradients all-reduced
+// in buckets with several processes), the step unless the fp16 gradients overflowed; and what
+// every rank agrees on: the step's loss, and whether any was asked to stop or ran out of time.
+struct StepOutcome {
+  double loss = 0;
+  int64_t tokens = 0;  // over all ranks
+  bool stop_signal = false;
+  bool out_of_time = false;
+};
+
+struct Stepper {
+  const TrainSettings& s;
+  model::SequenceModelImpl& m;
+  torch::optim::AdamW& optimizer;
+  GradScaler& scaler;
+  const DataParallel& dp;
+  GradientBucketer* bucketer;  // null with one process
+  torch::Device device;
+  runtime::Precision precision;
+  std::vector<torch::Tensor> parameters;
+
+  StepOutcome step(BatchSource& batches, double lr, const std::function<double()>& elapsed, double* allreduce_seconds) {
+    const bool cuda = device.is_cuda();
+    for (auto& group_options : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group_options.options()).lr(lr);
+    optimizer.zero_grad();
+    StepOutcome out;
+    for (int64_t a = 0; a < s.accumulate; ++a) {
+      data::TokenBatch b = batches.next();
+      if (cuda) {
+        b.input = b.input.to(device, /*non_blocking=*/true);
+        b.target = b.target.to(device, true);
+        b.mask = b.mask.to(device, true);
+        b.offset = b.offset.to(device, true);
+      }
+      // Each rank's loss is the mean over its own tokens; weighted by its share of the global
+      // micro-batch's tokens, the summed gradients are those of the mean over all of them.
+      const int64_t tokens = b.mask.sum().item<int64_t>();
+      double share = 1.0;
+      int64_t global_tokens = tokens;
+      if (dp.group) {
+        torch::Tensor count = torch::tensor({static_cast<double>(tokens)}, torch::kFloat64).to(device);
+        dp.group->allreduce_sum(count)->wait();
+        global_tokens = static_cast<int64_t>(count.item<double>());
+        share = static_cast<double>(tokens) / std::max<double>(1.0, static_cast<double>(global_tokens));
+      }
+      torch::Tensor loss;
+      {
+        // The forward pass and the loss; backward follows it.
+        runtime::Autocast autocast_scope(precision != runtime::Precision::kFp32, cuda, precision == runtime::Precision::kFp16);
+        loss = masked_loss(m.forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask, s.label_smoothing, s.focal_gamma);
+      }
+      if (bucketer != nullptr && a == s.accumulate - 1) bucketer->arm();
+      scaler.scale_loss(dp.group ? loss * (share / static_cast<double>(s.accumulate)) : loss / static_cast<double>(s.accumulate)).backward();
+      out.loss += loss.item<double>() * share / static_cast<double>(s.accumulate);
+      out.tokens += global_tokens;
+    }
+    out.stop_signal = g_stop_requested.load();
+    out.out_of_time = s.max_minutes > 0 && elapsed() >= 60.0 * s.max_minutes;
+    if (bucketer != nullptr) {
+      *allreduce_seconds += bucketer->finish().exposed_seconds;
+      torch::Tensor agreed =
+          torch::tensor({out.loss, out.stop_signal ? 1.0 : 0.0, out.out_of_time ? 1.0 : 0.0}, torch::kFloat64).to(device);
+      dp.group->allreduce_sum(agreed)->wait();
+      agreed = agreed.cpu();
+      out.loss = agreed[0].item<double>();
+      out.stop_signal = agreed[1].item<double>() > 0;
+      out.out_of_time = agreed[2].item<double>() > 0;
+    }
+    const bool finite = scaler.unscale(parameters);
+    if (finite) {
+      if (s.clip > 0) torch::nn::utils::clip_grad_norm_(parameters, s.clip);
+      optimizer.step();
+    }
+    scaler.update(finite);
+    return out;
+  }
+};
+
+// 7. What is logged after a step: metrics.jsonl every step, TensorBoard scalars every
+// --log-every steps, the progress line.
+struct StepLog {
+  const TrainSettings& s;
+  const std::string metrics;
+  TensorBoardWriter* board;  // null off rank 0
+  std::chrono::steady_clock::time_point last_log = std::chrono::steady_clock::now();
+  int64_t tokens_since_log = 0;
+  double tokens_per_second = 0;
+
+  void add(const TrainState& st, const StepOutcome& o, double lr, double seconds, const GradScaler& scaler, bool data_parallel,
+           double allreduce_seconds) {
+    tokens_since_log += o.tokens;
+    if (board == nullptr) return;
+    json line = {{"step", st.step}, {"loss", o.loss}, {"lr", lr}, {"tokens", o.tokens}, {"seconds", seconds}};
+    if (data_parallel) line["allreduce_wait"] = allreduce_seconds;
+    append_line(metrics, line.dump());
+    if (st.step % s.log_every != 0 && st.step != s.steps) return;
+    const auto now = std::chrono::steady_clock::now();
+    tokens_per_second = tokens_since_log / std::max(std::chrono::duration<double>(now - last_log).count(), 1e-9);
+    board->add_scalar("train/loss", o.loss, st.step);
+    board->add_scalar("train/lr", lr, st.step);
+    board->add_scalar("train/tokens_per_second", tokens_per_second, st.step);
+    if (scaler.enabled()) board->add_scalar("train/loss_scale", scaler.scale(), st.step);
+    board->flush();
+    tokens_since_log = 0;
+    last_log = now;
+  }
+
+  std::string status(const TrainState& st, const StepOutcome& o, double lr) const {
+    char text[160];
+    std::snprintf(text, sizeof text, "loss %.4f  lr %.2e  %.0f tok/s%s", o.loss, lr, tokens_per_second,
+                  std::isfinite(st.best_valid) ? ("  best valid " + std::to_string(st.best_valid).substr(0, 6)).c_str() : "");
+    return text;
+  }
+};
+
+}  // namespace
+
+TrainResult train_model(const TrainSettings& s) {
+  check_settings(s);
+  const bool cuda = s.device == "cuda";
   const torch::Device device = cuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
   const runtime::Precision precision =
       runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu(), cuda);
   const auto train_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/train.tokens"));
-  const auto valid_shared = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/valid.tokens"));
-  const data::TokenShard& valid_shard = *valid_shared;
-  model::ModelSpec spec = model::preset(s.preset, tokenize::vocab_name(train_shard->vocab));
-  if (s.dropout >= 0) {
-    spec.transformer.dropout = s.dropout;
-    spec.lstm.dropout = s.dropout;
-  }
+  const auto valid_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/valid.tokens"));
   io::make_directories(s.out);
   const std::string last = last_checkpoint_path(s.out);
   if (!s.resume && std::ifstream(last).good()) {
     throw std::runtime_error(s.out + " already holds a run; pass --resume to continue it, or choose another --out");
   }
-  // Data parallel: one process per rank, each on its share of every global batch; rank 0 alone
-  // logs, validates and writes checkpoints, and broadcasts what the others must know.
-  const DistEnv dist = dist_env_from_environment();
-  std::unique_ptr<ProcessGroup> group;
-  if (dist.active()) {
-    if (s.batch % dist.world_size != 0) {
-      throw std::runtime_error("--batch " + std::to_string(s.batch) + " is the global batch: it must divide evenly by the " +
-                               std::to_string(dist.world_size) + " processes");
-    }
-    if (s.overfit_one_batch) throw std::runtime_error("--overfit-one-batch is for one process");
-    group = ProcessGroup::connect(dist, cuda, std::chrono::milliseconds(static_cast<int64_t>(s.dist_timeout * 1000)));
-  }
-  const bool lead = dist.rank == 0;
-  const int64_t world = dist.world_size;
+  const model::ModelSpec spec = run_spec(s, tokenize::vocab_name(train_shard->vocab), last);
+  DataParallel dp = connect_data_parallel(s, cuda);
+
+  // The model, its optimizer and schedule, from the start or from the last checkpoint.
   torch::manual_seed(s.seed);
   model::SequenceModel m = model::build_model(spec);
   m->to(device);
@@ -276,202 +512,78 @@ TrainResult train_model(const TrainSettings& s) {
   TrainState st;
   if (s.resume) load_checkpoint(last, *m, optimizer, schedule, scaler, st, device);
   std::optional<GradientBucketer> bucketer;
-  if (group) {
+  if (dp.group) {
     torch::NoGradGuard no_grad;
-    for (torch::Tensor& p : m->parameters()) group->broadcast(p.data(), 0);  // one start for all ranks
+    for (torch::Tensor& p : m->parameters()) dp.group->broadcast(p.data(), 0);  // one start for all ranks
     // Each rank its own dropout stream (a resumed run continues from its step).
-    torch::manual_seed(s.seed + 1000003ull * static_cast<uint64_t>(dist.rank) + static_cast<uint64_t>(st.step));
-    bucketer.emplace(*group, m->parameters(), static_cast<size_t>(s.bucket_mb * (1 << 20)), s.overlap);
+    torch::manual_seed(s.seed + 1000003ull * static_cast<uint64_t>(dp.dist.rank) + static_cast<uint64_t>(st.step));
+    bucketer.emplace(*dp.group, m->parameters(), static_cast<size_t>(s.bucket_mb * (1 << 20)), s.overlap);
   }
-  if (lead) {
+  if (dp.lead()) {
     io::write_file_atomically(s.out + "/config.json",
                               json({{"settings", settings_json(s)}, {"model", json::parse(model::spec_to_json(spec))}}).dump(2) + "\n");
   }
-  if (!s.quiet && lead) {
+  if (!s.quiet && dp.lead()) {
     const std::string summary = std::string(model::model_kind_name(spec.kind)) + " " + model::spec_shape(spec) + ", " +
                                 std::to_string(m->parameter_count()) + " parameters";
     std::fprintf(stderr, "bachgen train\n%s", settings_table(s, summary, runtime::precision_name(precision), runtime::threads()).c_str());
-    if (group) {
+    if (s.resume) std::fprintf(stderr, "resumed at step %lld with the run's own model (its checkpoint's spec)\n", static_cast<long long>(st.step));
+    if (dp.group) {
       std::fprintf(stderr, "data parallel: %lld processes (gloo), %lld windows each per micro-batch, buckets of %.1f MiB%s\n",
-                   static_cast<long long>(world), static_cast<long long>(s.batch / world), s.bucket_mb,
+                   static_cast<long long>(dp.world()), static_cast<long long>(s.batch / dp.world()), s.bucket_mb,
                    s.overlap ? ", all-reduced during the backward pass" : ", all-reduced after the backward pass");
     }
   }
 
-  data::WindowOptions wo;
-  wo.length = s.length;
-  wo.seed = s.seed;
-  wo.augment = s.augment && !s.overfit_one_batch;
-  // The language models predict the next token of windows; the conditioning model predicts
-  // hidden variables of windows of whole steps (data/infill_dataset.h).
   const bool infill = spec.kind == model::ModelKind::kChoraleInfill;
-  std::optional<data::WindowDataset> dataset;
-  std::optional<data::InfillDataset> infill_dataset;
-  if (infill) {
-    infill_dataset.emplace(train_shard, wo);
-  } else {
-    dataset.emplace(train_shard, wo);
-  }
-  // Micro-batch k of the run (k = step * accumulate + a) holds windows k * batch + r; with
-  // several processes, rank i takes its slice of them, so that the run sees the same windows
-  // whatever the number of processes (and can resume with another).
-  const int64_t accumulate = s.accumulate, batch = s.batch, local_batch = s.batch / world, first = dist.rank * local_batch;
-  const bool overfit = s.overfit_one_batch;
-  data::Prefetcher<data::TokenBatch> loader(
-      [&dataset, &infill_dataset, accumulate, batch, local_batch, first, overfit](int64_t k) {
-        const int64_t micro = overfit ? k % accumulate : k;
-        std::vector<size_t> indices(static_cast<size_t>(local_batch));
-        for (int64_t r = 0; r < local_batch; ++r) indices[static_cast<size_t>(r)] = static_cast<size_t>(micro * batch + first + r);
-        return infill_dataset ? infill_dataset->get_batch(indices) : dataset->get_batch(indices);
-      },
-      st.step * s.accumulate, s.workers, /*depth=*/2 * s.accumulate + 2);
+  BatchSource batches(train_shard, s, infill, dp, st.step * s.accumulate);
   std::optional<TensorBoardWriter> board;
-  if (lead) board.emplace(s.out + "/tensorboard");
+  if (dp.lead()) board.emplace(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
-  const bool autocast = precision != runtime::Precision::kFp32;
-  const bool fp16 = precision == runtime::Precision::kFp16;
+  const Validation validation{s, valid_shard, infill, device, spec, metrics};
+  Stepper stepper{s, *m, optimizer, scaler, dp, bucketer ? &*bucketer : nullptr, device, precision, m->parameters()};
+  StepLog log{s, metrics, board ? &*board : nullptr};
   SignalScope signals;
   TrainResult result;
   result.precision = runtime::precision_name(precision);
-  result.rank = dist.rank;
-  result.world_size = dist.world_size;
+  result.rank = dp.dist.rank;
+  result.world_size = dp.dist.world_size;
   m->train();
-  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", s.quiet || !lead ? nullptr : stderr);
+  io::Progress progress("train", static_cast<size_t>(s.steps - st.step), "steps", s.quiet || !dp.lead() ? nullptr : stderr);
   progress.set_plain_every(static_cast<size_t>(s.log_every));
   const auto start = std::chrono::steady_clock::now();
-  int64_t tokens_since_log = 0;
-  auto last_log = start;
-  double tokens_per_second = 0;
   const double seconds_before = st.train_seconds;
-  const auto elapsed = [&] {
+  const std::function<double()> elapsed = [&] {
     return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  bool validated_last = false;
-  const auto validate_now = [&] {
-    // As `bachgen eval` (the conditioning model: its own objective on fixed valid windows).
-    // Rank 0 validates and tells the others the result (the plateau schedule and early
-    // stopping depend on it).
-    // (On the run's device: NCCL reduces only CUDA tensors.)
-    torch::Tensor shared = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
-    if (lead) {
-      const double nll = infill ? infill_validation_loss(*m, valid_shared, s.length, s.batch)
-                                : evaluate_shard(*m, valid_shard, s.eval_window).nll_per_token;
-      m->train();
-      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
-      board->add_scalar("valid/nll", nll, st.step);
-      board->flush();
-      shared[0] = nll;
-    }
-    if (group) group->broadcast(shared, 0);
-    const double nll = shared.item<double>();
-    schedule.observe(nll);
-    if (nll < st.best_valid) {
-      st.best_valid = nll;
-      st.bad_validations = 0;
-      if (lead) model::save_model(best_checkpoint_path(s.out), spec, *m);
-    } else if (s.patience > 0 && ++st.bad_validations >= s.patience) {
-      result.stopped_early = true;
-    }
-    validated_last = true;
-  };
-  const std::vector<torch::Tensor> parameters = m->parameters();
+  const auto validate = [&] { result.stopped_early = validation.run(*m, dp, board ? &*board : nullptr, schedule, st, elapsed()) || result.stopped_early; };
   while (st.step < s.steps) {
     const double lr = schedule.lr_at(st.step);
-    for (auto& group_options : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group_options.options()).lr(lr);
-    optimizer.zero_grad();
-    double step_loss = 0;
-    int64_t step_tokens = 0;
-    for (int64_t a = 0; a < s.accumulate; ++a) {
-      data::TokenBatch b = loader.next();
-      if (cuda) {
-        b.input = b.input.to(device, /*non_blocking=*/true);
-        b.target = b.target.to(device, true);
-        b.mask = b.mask.to(device, true);
-        b.offset = b.offset.to(device, true);
-      }
-      // Each rank's loss is the mean over its own tokens; weighted by its share of the global
-      // micro-batch's tokens, the summed gradients are those of the mean over all of them.
-      const int64_t tokens = b.mask.sum().item<int64_t>();
-      double share = 1.0;
-      int64_t global_tokens = tokens;
-      if (group) {
-        torch::Tensor count = torch::tensor({static_cast<double>(tokens)}, torch::kFloat64).to(device);
-        group->allreduce_sum(count)->wait();
-        global_tokens = static_cast<int64_t>(count.item<double>());
-        share = static_cast<double>(tokens) / std::max<double>(1.0, static_cast<double>(global_tokens));
-      }
-      torch::Tensor loss;
-      {
-        runtime::Autocast autocast_scope(autocast, cuda, fp16);  // the forward pass and the loss; backward follows it
-        loss = masked_loss(m->forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask,
-                           s.label_smoothing, s.focal_gamma);
-      }
-      if (bucketer && a == s.accumulate - 1) bucketer->arm();
-      scaler.scale_loss(group ? loss * (share / static_cast<double>(s.accumulate)) : loss / static_cast<double>(s.accumulate)).backward();
-      step_loss += loss.item<double>() * share / static_cast<double>(s.accumulate);
-      step_tokens += global_tokens;
-    }
-    // With several processes: sum the gradients (bucketed), the step's loss, and whether any
-    // rank was asked to stop or ran out of time, so that all take the same decisions.
-    bool stop_signal = g_stop_requested.load();
-    bool out_of_time = s.max_minutes > 0 && elapsed() >= 60.0 * s.max_minutes;
-    if (bucketer) {
-      result.allreduce_seconds += bucketer->finish().exposed_seconds;
-      torch::Tensor agreed = torch::tensor({step_loss, stop_signal ? 1.0 : 0.0, out_of_time ? 1.0 : 0.0}, torch::kFloat64).to(device);
-      group->allreduce_sum(agreed)->wait();
-      agreed = agreed.cpu();
-      step_loss = agreed[0].item<double>();
-      stop_signal = agreed[1].item<double>() > 0;
-      out_of_time = agreed[2].item<double>() > 0;
-    }
-    const bool finite = scaler.unscale(parameters);
-    if (finite) {
-      if (s.clip > 0) torch::nn::utils::clip_grad_norm_(parameters, s.clip);
-      optimizer.step();
-    }
-    scaler.update(finite);
-    tokens_since_log += step_tokens;
-    if (st.step == 0) st.first_loss = step_loss;
+    const StepOutcome o = stepper.step(batches, lr, elapsed, &result.allreduce_seconds);
+    if (st.step == 0) st.first_loss = o.loss;
     ++st.step;
     ++result.steps_done;
-    result.last_loss = step_loss;
-    if (lead) {
-      json line = {{"step", st.step}, {"loss", step_loss}, {"lr", lr}, {"tokens", step_tokens}, {"seconds", elapsed()}};
-      if (group) line["allreduce_wait"] = result.allreduce_seconds;
-      append_line(metrics, line.dump());
-    }
-    if (lead && (st.step % s.log_every == 0 || st.step == s.steps)) {
-      const auto now = std::chrono::steady_clock::now();
-      const double seconds = std::chrono::duration<double>(now - last_log).count();
-      tokens_per_second = tokens_since_log / std::max(seconds, 1e-9);
-      board->add_scalar("train/loss", step_loss, st.step);
-      board->add_scalar("train/lr", lr, st.step);
-      board->add_scalar("train/tokens_per_second", tokens_per_second, st.step);
-      if (scaler.enabled()) board->add_scalar("train/loss_scale", scaler.scale(), st.step);
-      board->flush();
-      tokens_since_log = 0;
-      last_log = now;
-    }
-    char status[160];
-    std::snprintf(status, sizeof status, "loss %.4f  lr %.2e  %.0f tok/s%s", step_loss, lr, tokens_per_second,
-                  std::isfinite(st.best_valid) ? ("  best valid " + std::to_string(st.best_valid).substr(0, 6)).c_str() : "");
-    progress.set_status(status);
+    result.last_loss = o.loss;
+    log.add(st, o, lr, elapsed(), scaler, dp.group != nullptr, result.allreduce_seconds);
+    progress.set_status(log.status(st, o, lr));
     progress.update(static_cast<size_t>(result.steps_done));
-    validated_last = false;
-    const bool validate = (s.eval_every > 0 && st.step % s.eval_every == 0) || st.step == s.steps;
-    if (validate) validate_now();
-    if (out_of_time) {
+    bool validated = false;
+    if ((s.eval_every > 0 && st.step % s.eval_every == 0) || st.step == s.steps) {
+      validate();
+      validated = true;
+    }
+    if (o.out_of_time) {
       result.stopped_by_time = true;
-      if (!validated_last) validate_now();
+      if (!validated) validate();
     }
     const bool slice_done = s.stop_after > 0 && result.steps_done >= s.stop_after;
     st.train_seconds = elapsed();
-    const bool stop = stop_signal || result.stopped_early || slice_done || result.stopped_by_time;
-    if (lead && (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0))) {
+    const bool stop = o.stop_signal || result.stopped_early || slice_done || result.stopped_by_time;
+    if (dp.lead() && (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0))) {
       save_checkpoint(last, spec, *m, optimizer, schedule, scaler, st, s);
     }
     if (stop) {
-      result.stopped_by_signal = stop_signal;
+      result.stopped_by_signal = o.stop_signal;
       break;
     }
   }
@@ -482,5 +594,7 @@ TrainResult train_model(const TrainSettings& s) {
   result.skipped_steps = scaler.skipped_steps();
   return result;
 }
+
+std::string settings_to_json(const TrainSettings& settings) { return settings_json(settings).dump(); }
 
 }  // namespace bachgen::train

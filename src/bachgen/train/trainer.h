@@ -14,7 +14,8 @@ struct TrainSettings {
   std::string data;              // a folder made by `bachgen prepare`
   std::string preset = "jsb-small";
   std::string out;               // the run folder
-  bool resume = false;           // continue the run in `out` from its last checkpoint
+  bool resume = false;           // continue the run in `out` from its last checkpoint (its own
+                                 // model: the checkpoint's spec, whatever `preset` says)
   int64_t steps = 2000;          // optimizer steps in all
   int64_t batch = 16;            // windows per micro-batch
   int64_t length = 256;          // tokens per window
@@ -77,6 +78,9 @@ std::string settings_table(const TrainSettings& settings, const std::string& mod
 // last checkpoint is written, and the function returns. Throws std::runtime_error for bad
 // settings, data or checkpoints.
 TrainResult train_model(const TrainSettings& settings);
+
+// Every setting as a JSON object (what config.json and each checkpoint record).
+std::string settings_to_json(const TrainSettings& settings);
 
 // RUN_DIR/last.pt (also a model file) and RUN_DIR/best.pt (the best by validation NLL).
 std::string last_checkpoint_path(const std::string& run_dir);
