@@ -103,13 +103,12 @@ void print_version() {
 }
 
 int run_inspect(const commands::InspectSettings& s) {
-  const commands::InspectReport report = commands::inspect_report(s);
-  for (const auto& [stream, text] : report.chunks) {
+  const int code = commands::inspect(s, [](int stream, const std::string& text) {
     std::fputs(text.c_str(), stream == 1 ? stdout : stderr);
     if (stream == 1) std::fflush(stdout);
-  }
+  });
   std::fflush(stdout);
-  return report.exit_code;
+  return code;
 }
 
 int run_prepare(const data::PrepareSettings& s) {

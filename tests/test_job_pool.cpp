@@ -39,8 +39,8 @@ void wait_until(const std::function<bool()>& condition) {
 }
 
 TEST(JobPool, RunsWorkersPlusQueueJobsAndRefusesTheNext) {
+  Gate gate;  // before the pool: its destructor joins workers that may still be leaving gate.wait()
   JobPool pool(2, 3);
-  Gate gate;
   std::atomic<int> done{0};
   for (int i = 0; i < 5; ++i) {
     EXPECT_TRUE(pool.try_submit([&](int) {
@@ -64,8 +64,8 @@ TEST(JobPool, EachJobKnowsItsWorker) {
   std::mutex mutex;
   std::set<int> workers;
   {
+    Gate gate;  // before the pool (see above)
     JobPool pool(3, 100);
-    Gate gate;
     for (int i = 0; i < 3; ++i) {
       ASSERT_TRUE(pool.try_submit([&](int worker) {
         {
@@ -82,8 +82,8 @@ TEST(JobPool, EachJobKnowsItsWorker) {
 }
 
 TEST(JobPool, ZeroQueueMeansOnlyTheWorkers) {
+  Gate gate;  // before the pool (see above)
   JobPool pool(1, 0);
-  Gate gate;
   ASSERT_TRUE(pool.try_submit([&](int) { gate.wait(); }));
   wait_until([&] { return pool.running() == 1; });
   EXPECT_FALSE(pool.try_submit([](int) {}));

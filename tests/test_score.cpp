@@ -40,6 +40,33 @@ TEST(Score, FromMidiTakesVoicesFromNoteTracks) {
   EXPECT_EQ(back.voice_names, s.voice_names);
 }
 
+TEST(Score, ATinyFileClaimingAHugeLengthIsRefusedBeforeAGridIsMade) {
+  // Four voices of one note each, then an end of track 2^26 ticks later at 4 ticks a quarter:
+  // 2^26 16ths (about 4 million bars) from a file of a few hundred bytes.
+  midi::MidiFile f;
+  f.division = midi::Division::ticks_per_quarter(4);
+  f.tracks.resize(4);
+  for (int v = 0; v < 4; ++v) {
+    f.tracks[static_cast<size_t>(v)].events = {midi::Event::note_on(0, 0, 72 - 7 * v, 80), midi::Event::note_off(4, 0, 72 - 7 * v)};
+  }
+  f.tracks[3].end_tick = int64_t{1} << 26;
+  const Score score = score_from_midi(midi::parse_midi(midi::encode_midi(f), "huge"));
+  try {
+    score_to_grid(score);
+    FAIL();
+  } catch (const std::invalid_argument& e) {
+    EXPECT_NE(std::string(e.what()).find("at most 160000 16ths (10000 bars)"), std::string::npos) << e.what();
+  }
+  GridOptions small;
+  small.max_steps = 32 * 16;  // the studio's max_bars
+  f.tracks[3].end_tick = 40 * 16;
+  EXPECT_THROW(score_to_grid(score_from_midi(f), small), std::invalid_argument);
+  f.tracks[3].end_tick = 32 * 16;
+  EXPECT_EQ(score_to_grid(score_from_midi(f), small).steps(), 512u);
+  small.max_notes = 3;
+  EXPECT_THROW(score_to_grid(score_from_midi(f), small), std::invalid_argument);  // 4 notes
+}
+
 TEST(Score, GridHoldRuleAndOnsets) {
   ChoraleGrid g;
   g.pitches = {{74, 70, 65, kSilent}, {74, 70, 65, kSilent}, {72, 70, 64, 50}, {72, 69, 64, 50}};

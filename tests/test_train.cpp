@@ -106,7 +106,8 @@ TEST(Train, AResumeRebuildsTheRunsOwnModelWhateverThePreset) {
   s.steps = 6;
   s.stop_after = 3;
   train_model(s);
-  // Resumed with another preset (and dropout): the checkpoint's spec wins, the weights fit.
+  // Resumed with another preset: the checkpoint's spec wins and the weights fit; --dropout,
+  // which shapes no weight, still applies.
   s.resume = true;
   s.stop_after = 0;
   s.preset = "jsb-small";
@@ -114,7 +115,7 @@ TEST(Train, AResumeRebuildsTheRunsOwnModelWhateverThePreset) {
   EXPECT_EQ(train_model(s).steps_done, 3);
   const model::ModelSpec spec = model::load_model(last_checkpoint_path(s.out)).spec;
   EXPECT_EQ(model::spec_shape(spec), model::spec_shape(model::preset("tiny", "satb16")));
-  EXPECT_EQ(spec.transformer.dropout, 0.0);
+  EXPECT_DOUBLE_EQ(spec.transformer.dropout, 0.3);
   // A resume without a run is a clear error naming the checkpoint.
   s.out = fresh_run("respec-none");
   try {

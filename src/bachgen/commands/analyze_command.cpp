@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "bachgen/data/jsb.h"
+#include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/score.h"
 #include "bachgen/music/style_report.h"
@@ -35,7 +36,7 @@ std::string analyze_report(const AnalyzeSettings& settings) {
   if (!settings.reference.empty()) {
     const std::string& text = settings.reference;
     data::JsbRef ref;
-    if (text.size() >= 5 && text.compare(text.size() - 5, 5, ".json") == 0) {
+    if ((text.size() >= 5 && text.compare(text.size() - 5, 5, ".json") == 0) || (text.find(':') == std::string::npos && io::is_regular_file(text))) {
       ref.file = text;
       ref.split = "test";
     } else {

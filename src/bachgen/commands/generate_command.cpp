@@ -133,7 +133,7 @@ GenerateReport run_generate(const GenerateSettings& s) {
   const std::string path = runtime::resolve_model(s.model, "jsb-default");
   std::optional<generate::Composer> composer;
   try {
-    composer.emplace(path, co);
+    composer.emplace(s.model, co);
   } catch (const InputError& e) {
     // Not a chorale composer: a performance model composes through the generator itself.
     model::LoadedModel loaded = model::load_model(path);

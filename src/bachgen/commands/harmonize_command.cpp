@@ -140,6 +140,12 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   } catch (const std::exception& e) {
     throw InputError(input, from_text ? std::string("--notes: ") + e.what() : std::string(e.what()));
   }
+  // The melody's range and length first: a bad melody fails before the model loads.
+  try {
+    music::check_soprano(melody, from_text ? "--notes" : s.melody, music::kVoiceLowest[0], music::kVoiceHighest[0], s.max_steps);
+  } catch (const std::invalid_argument& e) {
+    throw InputError(input, e.what());
+  }
   generate::Harmonizer harmonizer = load_harmonizer(s.common);
   Common with_limit = common;
   with_limit.options.max_steps = s.max_steps;

@@ -27,8 +27,13 @@ std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args)
 
 InspectReport inspect_report(const InspectSettings& s) {
   InspectReport report;
-  const auto out = [&report](const std::string& text) { report.chunks.push_back({1, text}); };
-  const auto err = [&report](const std::string& text) { report.chunks.push_back({2, text}); };
+  report.exit_code = inspect(s, [&report](int stream, const std::string& text) { report.chunks.push_back({stream, text}); });
+  return report;
+}
+
+int inspect(const InspectSettings& s, const std::function<void(int, const std::string&)>& sink) {
+  const auto out = [&sink](const std::string& text) { sink(1, text); };
+  const auto err = [&sink](const std::string& text) { sink(2, text); };
   char line[512];
   int failures = 0;
   const std::vector<std::string> paths = expand_midi_paths(s.files);
@@ -71,15 +76,14 @@ InspectReport inspect_report(const InspectSettings& s) {
   }
   if (paths.empty()) {
     err("bachgen inspect: no MIDI files found\n");
-    report.exit_code = 1;
-    return report;
+    return 1;
   }
   if (failures > 0) {
     std::snprintf(line, sizeof line, "bachgen inspect: %d of %zu files could not be read\n", failures, paths.size());
     err(line);
-    report.exit_code = 1;
+    return 1;
   }
-  return report;
+  return 0;
 }
 
 }  // namespace bachgen::commands

@@ -2,6 +2,7 @@
 // JSON, with every file that cannot be read named and counted. Torch-free; docs/midi.md.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,9 @@ struct InspectReport {
 };
 
 InspectReport inspect_report(const InspectSettings& settings);
+// The same, each piece of text handed to `sink` (1 = stdout, 2 = stderr) as soon as it is
+// made, so a long folder prints as it goes; returns the exit code.
+int inspect(const InspectSettings& settings, const std::function<void(int stream, const std::string& text)>& sink);
 
 // Files as given; a folder stands for its MIDI files in name order.
 std::vector<std::string> expand_midi_paths(const std::vector<std::string>& args);

@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <stdexcept>
@@ -25,11 +26,16 @@ void on_stop_signal(int) {
 }
 
 // Studios before this one ran each job in a temp folder /tmp/bachgen-serve-*; one killed
-// (kill -9, a crash) left its folder behind. The studio writes no files now: sweep them.
+// (kill -9, a crash) left its folder behind. The studio writes no files now: sweep those not
+// touched for an hour (an older studio still running keeps its folder fresh while it works).
 void sweep_old_temp_folders() {
+  namespace fs = std::filesystem;
   std::error_code ignored;
-  for (const auto& entry : std::filesystem::directory_iterator("/tmp", ignored)) {
-    if (entry.path().filename().string().rfind("bachgen-serve-", 0) == 0) std::filesystem::remove_all(entry.path(), ignored);
+  const auto stale = fs::file_time_type::clock::now() - std::chrono::hours(1);
+  for (const auto& entry : fs::directory_iterator("/tmp", ignored)) {
+    if (entry.path().filename().string().rfind("bachgen-serve-", 0) != 0) continue;
+    const auto touched = fs::last_write_time(entry.path(), ignored);
+    if (!ignored && touched < stale) fs::remove_all(entry.path(), ignored);
   }
 }
 

@@ -134,8 +134,8 @@ music::ChoraleGrid load_jsb_piece(const JsbRef& ref) {
   const JsbCorpus corpus = load_jsb(ref.file);
   const std::vector<music::ChoraleGrid>& split = corpus.split(ref.split);
   if (ref.index < 0 || static_cast<size_t>(ref.index) >= split.size()) {
-    throw std::runtime_error(ref.split + ":" + std::to_string(ref.index) + ": no piece " + std::to_string(ref.index) + " in " +
-                             ref.split + " (0-" + std::to_string(split.size() - 1) + ")");
+    throw std::runtime_error(ref.split + ":" + std::to_string(ref.index) + ": no piece " + std::to_string(ref.index) + " in " + ref.split +
+                             (split.empty() ? " (it is empty)" : " (0-" + std::to_string(split.size() - 1) + ")"));
   }
   return split[static_cast<size_t>(ref.index)];
 }

@@ -61,7 +61,6 @@ struct Composer::State {
   // when the JSB data is not installed (the candidates and the transposition still apply).
   std::vector<int32_t> key_primer(const music::KeyGuess& key, uint64_t seed) {
     if (!first_beats_loaded) {
-      first_beats_loaded = true;
       const std::string path = options.jsb_path.empty() ? runtime::installed_jsb_path() : options.jsb_path;
       if (io::is_regular_file(path)) {
         for (const music::ChoraleGrid& g : data::load_jsb(path).train) {
@@ -72,6 +71,7 @@ struct Composer::State {
           first_beats.push_back(std::move(first));
         }
       }
+      first_beats_loaded = true;  // after a good load: a damaged file fails every --key, not just the first
     }
     std::vector<const FirstBeat*> in_mode;
     for (const FirstBeat& f : first_beats) {

@@ -121,10 +121,23 @@ ChoraleGrid score_to_grid(const Score& score, const GridOptions& options, GridSt
     return rounded / step;
   };
   const int64_t steps = snap(score.end_tick);
+  if (steps > options.max_steps) {
+    throw std::invalid_argument("the music is " + std::to_string(steps) + " 16ths long (" + std::to_string((steps + 15) / 16) +
+                                " bars of 4/4); at most " + std::to_string(options.max_steps) + " 16ths (" +
+                                std::to_string(options.max_steps / 16) + " bars) are taken");
+  }
+  if (static_cast<int64_t>(score.notes.size()) > options.max_notes) {
+    throw std::invalid_argument("the music has " + std::to_string(score.notes.size()) + " notes; at most " +
+                                std::to_string(options.max_notes) + " are taken");
+  }
   ChoraleGrid grid;
   grid.pitches.assign(static_cast<size_t>(steps), GridStep{kSilent, kSilent, kSilent, kSilent});
   grid.onsets.assign(static_cast<size_t>(steps), {false, false, false, false});
   const int voices = std::min(options.voices, kVoices);
+  // Four voices fill 4 cells a step; overlapping notes (divisi) a few more. Far more is no
+  // music, and would take time out of all proportion to the file (notes spanning the piece).
+  const int64_t budget = 16 * std::max<int64_t>(steps, 16);
+  int64_t work = 0;
   const int64_t divisi_before = st.divisi_steps;
   for (const ScoreNote& n : score.notes) {
     if (n.voice < 0 || n.voice >= voices) continue;
@@ -132,6 +145,11 @@ ChoraleGrid score_to_grid(const Score& score, const GridOptions& options, GridSt
     const int64_t first = snap(n.onset);
     if (first * step != n.onset) ++st.off_grid_onsets;
     const int64_t last = std::max(snap(n.onset + n.duration), first + 1);
+    work += std::min(last, steps) - std::min(first, steps);
+    if (work > budget) {
+      throw std::invalid_argument("the notes overlap far more than four voices do (more than " + std::to_string(budget / std::max<int64_t>(steps, 1)) +
+                                  " notes sounding per voice and step)");
+    }
     const bool upper = n.voice < 2;
     for (int64_t t = first; t < last && t < steps; ++t) {
       int8_t& cell = grid.pitches[static_cast<size_t>(t)][n.voice];

@@ -64,8 +64,16 @@ midi::MidiFile score_to_midi(const Score& score, int program = 52);
 
 // --- The 16th-note grid -----------------------------------------------------------------------
 
+// What any reader takes at most: far above a real piece (Bach's longest chorale is under 100
+// bars), so that a tiny file claiming a huge length (an end-of-track delta of 2^26 ticks)
+// is refused before a grid is made for it.
+inline constexpr int64_t kMaxGridSteps = 10000 * 16;   // 10,000 bars of 4/4
+inline constexpr int64_t kMaxGridNotes = 1000000;      // 1 M notes
+
 struct GridOptions {
   int voices = kVoices;  // voices beyond these are ignored; missing ones stay silent
+  int64_t max_steps = kMaxGridSteps;  // longer music is refused (std::invalid_argument naming the limit)
+  int64_t max_notes = kMaxGridNotes;  // so are more notes
 };
 
 struct GridStats {

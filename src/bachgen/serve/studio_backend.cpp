@@ -53,15 +53,18 @@ json describe(const generate::ModelInfo& m) {
   return {{"path", m.path}, {"kind", model::model_kind_name(m.kind)}, {"vocab", tokenize::vocab_name(m.vocab)}, {"shape", m.shape}};
 }
 
-// A four-part MIDI upload as a grid, read from its bytes.
-music::ChoraleGrid grid_of_midi_upload(const UploadedFile& file) {
+// A four-part MIDI upload as a grid, read from its bytes. Only its first primer_steps are used,
+// so a long chorale is a fine primer: taken up to 8 times the studio's bars (max_bars).
+music::ChoraleGrid grid_of_midi_upload(const UploadedFile& file, int64_t max_bars) {
   try {
     const midi::MidiFile midi = midi::parse_midi(reinterpret_cast<const uint8_t*>(file.bytes.data()), file.bytes.size(), file.name);
     const music::Score score = music::score_from_midi(midi);
     if (score.voices() != music::kVoices) {
       throw std::runtime_error(file.name + ": has " + std::to_string(score.voices()) + " voices; a primer needs 4 (S, A, T, B)");
     }
-    return music::score_to_grid(score);
+    music::GridOptions options;
+    options.max_steps = 8 * max_bars * 16;
+    return music::score_to_grid(score, options);
   } catch (const std::exception& e) {
     const std::string what = e.what();
     throw RequestError("primer", what.rfind(file.name, 0) == 0 ? what : file.name + ": " + what);
@@ -130,7 +133,7 @@ class ModelBackend : public StudioBackend {
       if (!primer->chorale) throw RequestError("primer.result", "the result " + primer->id + " holds no music to continue");
       primer_grid = primer->chorale->written_grid();
     } else if (!r.primer_file.empty()) {
-      primer_grid = grid_of_midi_upload(r.primer_file);
+      primer_grid = grid_of_midi_upload(r.primer_file, options_.max_bars);
     }
     generate::ComposeStats stats;
     std::vector<generate::Composition> pieces;

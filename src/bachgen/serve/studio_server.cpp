@@ -53,15 +53,13 @@ struct JobOutcome {
   GenerationOutput output;
 };
 
-// "localhost:8080" -> "localhost"; "[::1]:8080" -> "[::1]"; the port must be `port` when given.
-bool host_allowed(const std::string& header, const std::vector<std::string>& names, int port) {
+// "localhost:8080" -> "localhost"; "[::1]:8080" -> "[::1]". The name decides (that is what DNS
+// rebinding changes); any port is fine, so a tunnel or a port mapping still reaches the studio.
+bool host_allowed(const std::string& header, const std::vector<std::string>& names) {
   std::string name = header;
   const size_t colon = header.rfind(':');
   const size_t bracket = header.rfind(']');
-  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) {
-    if (header.substr(colon + 1) != std::to_string(port)) return false;
-    name = header.substr(0, colon);
-  }
+  if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) name = header.substr(0, colon);
   std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return std::find(names.begin(), names.end(), name) != names.end();
 }
@@ -82,8 +80,9 @@ struct StudioServer::State {
   // stop() against run(): whichever comes second sees the other (docs/studio.md).
   std::atomic<bool> stop_requested{false}, run_entered{false}, run_done{false};
 
-  // Before any body is read: the requests no route should see. Answered here, the connection
-  // closed (a body left unread must not be taken for the next request).
+  // Before any body is read: the requests no route should see. Answered here; the connection
+  // then closes (one request per connection, below), so a body left unread is never taken
+  // for the next request.
   httplib::Server::HandlerResponse screen(const httplib::Request& req, httplib::Response& res) {
     const auto refuse = [&res](int status, const std::string& message) {
       send_error(res, status, message);
@@ -91,7 +90,7 @@ struct StudioServer::State {
       return httplib::Server::HandlerResponse::Handled;
     };
     const size_t hosts = req.get_header_value_count("Host");
-    if (hosts != 1 || !host_allowed(req.get_header_value("Host"), host_names, port)) {
+    if (hosts != 1 || !host_allowed(req.get_header_value("Host"), host_names)) {
       return refuse(403, hosts == 0 ? "no Host header" : "the Host header names a host this studio does not serve (see --allowed-host)");
     }
     if (req.get_header_value_count("Content-Length") > 1) return refuse(400, "more than one Content-Length header");
@@ -276,6 +275,11 @@ struct StudioServer::State {
     // Uploads of max_upload_bytes arrive as base64 (4/3 of it) inside a JSON body.
     http.set_payload_max_length(options.limits.max_upload_bytes / 3 * 4 + options.limits.max_notes_text + (64 << 10));
     http.set_read_timeout(30, 0);
+    // One request per connection: httplib 0.11 keeps a connection open after an answer with
+    // "Connection: close", so a refused request's unread body (a chunked one, one after two
+    // Content-Lengths, a cross-site text/plain one) would be read as the next request.
+    // Reconnecting on loopback costs tens of microseconds.
+    http.set_keep_alive_max_count(1);
     // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second studio
     // bind the same port silently and take half of the connections.
     http.set_socket_options([](socket_t sock) {

@@ -66,7 +66,8 @@ class StudioServer {
   // Serves until stop() (from another thread or a signal handler's thread).
   void run();
   // Returns once run() has returned or will return at once; safe at any moment, also before
-  // run() and right after bind().
+  // run() and right after bind(). It waits for the requests being answered (a generation up to
+  // its time limit), so it must not be called from a request's own thread.
   void stop();
 
   const ResultStore& store() const;

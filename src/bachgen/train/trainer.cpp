@@ -241,7 +241,8 @@ void check_settings(const TrainSettings& s) {
 }
 
 // 2. The model's spec: a new run's from --preset (and --dropout); a resumed run's from its
-// checkpoint, whatever --preset says now, so a resume never builds a model its weights do not fit.
+// checkpoint, whatever --preset says now, so a resume never builds a model its weights do not
+// fit (--dropout, which shapes no weight, still applies).
 model::ModelSpec run_spec(const TrainSettings& s, const std::string& vocab, const std::string& last) {
   if (!s.resume) {
     model::ModelSpec spec = model::preset(s.preset, vocab);
@@ -259,6 +260,10 @@ model::ModelSpec run_spec(const TrainSettings& s, const std::string& vocab, cons
   }
   if (spec.vocab != vocab) {
     throw std::runtime_error(last + ": the run's model reads " + spec.vocab + ", but --data holds " + vocab + " tokens");
+  }
+  if (s.dropout >= 0) {  // dropout shapes no weight: a resumed run may change it
+    spec.transformer.dropout = s.dropout;
+    spec.lstm.dropout = s.dropout;
   }
   return spec;
 }
@@ -338,14 +343,14 @@ struct Validation {
 
   // Returns whether patience ran out.
   bool run(model::SequenceModelImpl& m, const DataParallel& dp, TensorBoardWriter* board, LrSchedule& schedule, TrainState& st,
-           double seconds) const {
+           const std::function<double()>& elapsed) const {
     // (On the run's device: NCCL reduces only CUDA tensors.)
     torch::Tensor shared = torch::zeros({1}, torch::TensorOptions().dtype(torch::kFloat64).device(device));
     if (dp.lead()) {
       const double nll = infill ? infill_validation_loss(m, valid, settings.length, settings.batch)
                                 : evaluate_shard(m, *valid, settings.eval_window).nll_per_token;
       m.train();
-      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", seconds}}).dump());
+      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
       board->add_scalar("valid/nll", nll, st.step);
       board->flush();
       shared[0] = nll;
@@ -488,12 +493,12 @@ TrainResult train_model(const TrainSettings& s) {
       runtime::resolve_precision(runtime::parse_precision(s.precision), runtime::detect_cpu(), cuda);
   const auto train_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/train.tokens"));
   const auto valid_shard = std::make_shared<const data::TokenShard>(data::read_shard(s.data + "/valid.tokens"));
-  io::make_directories(s.out);
   const std::string last = last_checkpoint_path(s.out);
   if (!s.resume && std::ifstream(last).good()) {
     throw std::runtime_error(s.out + " already holds a run; pass --resume to continue it, or choose another --out");
   }
-  const model::ModelSpec spec = run_spec(s, tokenize::vocab_name(train_shard->vocab), last);
+  const model::ModelSpec spec = run_spec(s, tokenize::vocab_name(train_shard->vocab), last);  // a bad --preset makes no folder
+  io::make_directories(s.out);
   DataParallel dp = connect_data_parallel(s, cuda);
 
   // The model, its optimizer and schedule, from the start or from the last checkpoint.
@@ -556,7 +561,7 @@ TrainResult train_model(const TrainSettings& s) {
   const std::function<double()> elapsed = [&] {
     return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const auto validate = [&] { result.stopped_early = validation.run(*m, dp, board ? &*board : nullptr, schedule, st, elapsed()) || result.stopped_early; };
+  const auto validate = [&] { result.stopped_early = validation.run(*m, dp, board ? &*board : nullptr, schedule, st, elapsed) || result.stopped_early; };
   while (st.step < s.steps) {
     const double lr = schedule.lr_at(st.step);
     const StepOutcome o = stepper.step(batches, lr, elapsed, &result.allreduce_seconds);
