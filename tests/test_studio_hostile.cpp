@@ -39,11 +39,11 @@ class EchoBackend : public StudioBackend {
   }
 };
 
-// One request as raw bytes on a fresh connection; the status of the answer (0: none).
-int raw_status(int port, const std::string& request, std::string* answer = nullptr) {
+// A connected loopback socket whose reads give up after `seconds`, or -1.
+int connect_loopback(int port, int seconds) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  timeval timeout{10, 0};
+  if (fd < 0) return -1;
+  timeval timeout{seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
   sockaddr_in address{};
   address.sin_family = AF_INET;
@@ -51,8 +51,15 @@ int raw_status(int port, const std::string& request, std::string* answer = nullp
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
     ::close(fd);
-    return 0;
+    return -1;
   }
+  return fd;
+}
+
+// One request as raw bytes on a fresh connection; the status of the answer (0: none).
+int raw_status(int port, const std::string& request, std::string* answer = nullptr) {
+  const int fd = connect_loopback(port, 10);
+  if (fd < 0) return 0;
   for (size_t sent = 0; sent < request.size();) {
     const ssize_t n = ::send(fd, request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) break;
@@ -168,14 +175,8 @@ TEST_F(HostileTest, ContentTypesHostsAndFraming) {
 
 // All that comes back on one connection for `request`, until the server closes it.
 std::string everything_answered(int port, const std::string& request) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  timeval timeout{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) return "";
+  const int fd = connect_loopback(port, 5);
+  if (fd < 0) return "";
   ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string got;
   char buffer[4096];
