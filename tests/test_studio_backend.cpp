@@ -8,6 +8,7 @@
 #include <httplib.h>
 #include <pugixml.hpp>
 
+#include <random>
 #include <set>
 #include <thread>
 
@@ -186,6 +187,48 @@ TEST_F(StudioBackendTest, ErrorsNameTheFieldAndNotOurTempFiles) {
   const json made = post("/api/compose", R"({"bars":2})");
   const json full = post("/api/compose", R"({"bars":2,"primer":{"result":")" + made["id"].get<std::string>() + R"("},"primer_steps":0})", 400);
   EXPECT_EQ(full["field"], "bars");
+}
+
+// Damaged uploads against the real models: truncated and bit-flipped MIDI, MusicXML and .mxl
+// files as melodies and primers, and note text with bytes that are not pitches. Each is
+// answered 4xx, or 200 when the damage left a readable file; never 5xx; /health after each.
+TEST_F(StudioBackendTest, DamagedUploadsAreAnswered4xxNever5xx) {
+  start(/*time_limit=*/20);
+  const json made = post("/api/harmonize", R"({"notes":"C5:1 D5 E5 F5 | G5:4 |","seed":3})");
+  const std::string mid = get(made["files"]["mid"]), xml = get(made["files"]["musicxml"]);
+  const std::vector<uint8_t> zip = io::make_zip({{"score.musicxml", std::vector<uint8_t>(xml.begin(), xml.end())}}, true);
+  const std::string mxl(zip.begin(), zip.end());
+  std::mt19937 rng(7);
+  int answered = 0;
+  for (int k = 0; k < 36; ++k) {
+    const std::string& original = k % 3 == 0 ? mid : k % 3 == 1 ? xml : mxl;
+    const std::string name = k % 3 == 0 ? "tune.mid" : k % 3 == 1 ? "tune.musicxml" : "tune.mxl";
+    std::string damaged = original;
+    if (k % 2 == 0) {
+      damaged.resize(rng() % damaged.size());  // truncated
+    } else {
+      for (int f = 0; f < 1 + k % 5; ++f) damaged[rng() % damaged.size()] ^= static_cast<char>(1 << (rng() % 8));  // bits flipped
+    }
+    const json upload = {{"name", name}, {"data", encode_base64(damaged)}};
+    const bool as_primer = k % 3 == 0 && k % 4 == 0;
+    const std::string route = as_primer ? "/api/compose" : "/api/harmonize";
+    const json body = as_primer ? json{{"bars", 2}, {"primer", upload}} : json{{"melody", upload}};
+    httplib::Client c("127.0.0.1", port);
+    c.set_read_timeout(60, 0);
+    const auto r = c.Post(route.c_str(), body.dump(), "application/json");
+    ASSERT_TRUE(r) << "no answer to damaged " << name;
+    EXPECT_TRUE(r->status == 200 || (r->status >= 400 && r->status < 500)) << r->status << " for damaged " << name << ": " << r->body;
+    EXPECT_NO_THROW(json::parse(r->body));
+    ++answered;
+    const auto health = c.Get("/health");
+    ASSERT_TRUE(health && health->status == 200);
+  }
+  EXPECT_EQ(answered, 36);
+  // JSON escapes: é4, 😀5 (a surrogate pair), a NUL, ÿ4.
+  for (const char* notes : {R"(\u00e94:1 |)", R"(C5:1 | \ud83d\ude005:4 |)", R"(C5:1 |\u0000)", R"(G4 \u00ff4)"}) {
+    const json bad = post("/api/harmonize", std::string(R"({"notes":")") + notes + "\"}", 400);
+    EXPECT_EQ(bad["field"], "notes") << notes << " " << bad;
+  }
 }
 
 TEST_F(StudioBackendTest, TheTimeLimitStopsAGeneration) {

@@ -42,6 +42,14 @@ void sweep_old_temp_folders() {
 }  // namespace
 
 int run_serve(ServeSettings settings) {
+  // The stop signals first: a SIGTERM while the models load (a second or so) is kept in the
+  // pipe and stops the server as soon as it is made, with exit status 0.
+  if (pipe(g_stop_pipe) != 0) throw std::runtime_error("cannot make a pipe for the stop signals");
+  struct sigaction action = {};
+  action.sa_handler = on_stop_signal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
   settings.server.store_bytes = settings.store_megabytes << 20;
   settings.backend.max_bars = settings.server.limits.max_bars;
   settings.backend.workers = settings.server.workers;
@@ -49,17 +57,11 @@ int run_serve(ServeSettings settings) {
   std::unique_ptr<StudioBackend> backend = make_model_backend(settings.backend);
   StudioServer server(*backend, settings.server);
   const int port = server.bind();
-  if (pipe(g_stop_pipe) != 0) throw std::runtime_error("cannot make a pipe for the stop signals");
-  struct sigaction action = {};
-  action.sa_handler = on_stop_signal;
-  sigemptyset(&action.sa_mask);
-  sigaction(SIGINT, &action, nullptr);
-  sigaction(SIGTERM, &action, nullptr);
   std::thread watcher([&server] {
     char byte = 0;
     while (read(g_stop_pipe[0], &byte, 1) < 0) {
     }
-    server.stop();
+    server.stop();  // also before run() has begun: then run() returns at once
   });
   std::printf("bachgen studio: http://%s:%d/ (workers %d, queue %d, results kept %zu / %zu MiB; Ctrl-C stops)\n",
               settings.server.host.c_str(), port, settings.server.workers, settings.server.queue, settings.server.store_count,
