@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bachgen/io/utf8.h"
 #include "bachgen/serve/studio_api.h"
 
 namespace {
@@ -72,7 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const RequestError& e) {
     // The error answer's path: what the server sends for it must encode, whatever the body held
     // (an exception here is what used to end the server).
-    nlohmann::json answer = {{"error", valid_utf8(e.what())}, {"field", valid_utf8(e.field)}};
+    nlohmann::json answer = {{"error", bachgen::io::valid_utf8(e.what())}, {"field", bachgen::io::valid_utf8(e.field)}};
     const std::string text = answer.dump();
     if (nlohmann::json::parse(text)["error"].get<std::string>().empty() && std::string(e.what()).size() > 0) fail("error text");
   }

@@ -17,11 +17,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "bachgen/io/utf8.h"
 #include "bachgen/serve/studio_api.h"
 
 namespace bachgen::serve {
 namespace {
 
+using io::utf8_sequence_length;
+using io::valid_utf8;
 using nlohmann::json;
 
 class EchoBackend : public StudioBackend {

@@ -31,14 +31,10 @@ using generate::InputError;
 
 constexpr int kStepsPerBar = 16;  // 4/4 in 16ths
 
-bool is_midi_path(const std::string& path) {
-  return path.size() > 4 && (path.substr(path.size() - 4) == ".mid" || (path.size() > 5 && path.substr(path.size() - 5) == ".midi"));
-}
-
 // --primer for a chorale model: a four-part MIDI file or a JSB piece, as a grid.
 music::ChoraleGrid read_chorale_primer(const std::string& primer) {
   try {
-    if (is_midi_path(primer)) {
+    if (io::has_midi_extension(primer)) {
       const music::Score score = music::score_from_midi(midi::read_midi_file(primer));
       if (score.voices() != music::kVoices) {
         throw std::runtime_error(primer + ": has " + std::to_string(score.voices()) + " voices; a chorale primer needs 4 (S, A, T, B)");
@@ -55,7 +51,7 @@ music::ChoraleGrid read_chorale_primer(const std::string& primer) {
 std::vector<int32_t> read_performance_primer(const std::string& primer) {
   if (primer.empty()) return {tokenize::ChoraleTokens::kBos};  // BOS is 1 in every vocabulary
   std::string input = primer;
-  if (!is_midi_path(input) && input.find(".json:") == std::string::npos) input = runtime::installed_jsb_path() + ":" + input;
+  if (!io::has_midi_extension(input) && input.find(".json:") == std::string::npos) input = runtime::installed_jsb_path() + ":" + input;
   std::vector<data::TokenPiece> pieces;
   try {
     pieces = data::read_token_input(input, tokenize::VocabId::kPerformance388);

@@ -8,6 +8,7 @@
 #include "bachgen/commands/chorale_files.h"
 #include "bachgen/data/jsb.h"
 #include "bachgen/generate/errors.h"
+#include "bachgen/io/files.h"
 #include "bachgen/generate/harmonizer.h"
 #include "bachgen/generate/infill_selection.h"
 #include "bachgen/midi/midi_reader.h"
@@ -88,15 +89,11 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const Common& common,
   return report;
 }
 
-bool is_midi_path(const std::string& path) {
-  return path.size() > 4 && (path.substr(path.size() - 4) == ".mid" || (path.size() > 5 && path.substr(path.size() - 5) == ".midi"));
-}
-
 // --input: a four-part MIDI file (its meter and tempo) or a JSB chorale.
 music::Chorale read_chorale_input(const std::string& input) {
   music::Chorale chorale;
   chorale.tempo = 0;
-  if (!is_midi_path(input)) {
+  if (!io::has_midi_extension(input)) {
     try {
       chorale.grid = data::load_jsb_piece(data::parse_jsb_ref(input, runtime::installed_jsb_path()));
     } catch (const std::exception& e) {

@@ -105,18 +105,6 @@ void write_file_atomically(const std::string& path, const void* data, size_t siz
 
 namespace {
 
-bool ends_with_any(const std::string& name, const std::vector<std::string>& suffixes) {
-  for (const std::string& suffix : suffixes) {
-    if (name.size() <= suffix.size()) continue;
-    bool match = true;
-    for (size_t i = 0; i < suffix.size() && match; ++i) {
-      match = std::tolower(static_cast<unsigned char>(name[name.size() - suffix.size() + i])) ==
-              std::tolower(static_cast<unsigned char>(suffix[i]));
-    }
-    if (match) return true;
-  }
-  return false;
-}
 
 void list_into(const std::string& root, const std::string& relative,
                const std::vector<std::string>& suffixes, bool recursive,
@@ -144,6 +132,19 @@ void list_into(const std::string& root, const std::string& relative,
 }
 
 }  // namespace
+
+bool ends_with_any(const std::string& name, const std::vector<std::string>& suffixes) {
+  for (const std::string& suffix : suffixes) {
+    if (name.size() <= suffix.size()) continue;
+    bool match = true;
+    for (size_t i = 0; i < suffix.size() && match; ++i) {
+      match = std::tolower(static_cast<unsigned char>(name[name.size() - suffix.size() + i])) ==
+              std::tolower(static_cast<unsigned char>(suffix[i]));
+    }
+    if (match) return true;
+  }
+  return false;
+}
 
 std::vector<std::string> list_files(const std::string& dir, const std::vector<std::string>& suffixes,
                                     bool recursive) {

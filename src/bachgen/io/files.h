@@ -31,6 +31,10 @@ inline void write_file_atomically(const std::string& path, const std::vector<uin
 std::vector<std::string> list_files(const std::string& dir, const std::vector<std::string>& suffixes,
                                     bool recursive = false);
 
+// Whether `name` ends in one of `suffixes` (case-insensitive) with something before it.
+bool ends_with_any(const std::string& name, const std::vector<std::string>& suffixes);
+inline bool has_midi_extension(const std::string& path) { return ends_with_any(path, {".mid", ".midi"}); }
+
 // MIDI files: names ending in .mid or .midi.
 inline std::vector<std::string> list_midi_files(const std::string& dir, bool recursive = false) {
   return list_files(dir, {".mid", ".midi"}, recursive);

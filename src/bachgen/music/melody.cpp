@@ -11,6 +11,7 @@
 #include <stdexcept>
 
 #include "bachgen/io/files.h"
+#include "bachgen/io/utf8.h"
 #include "bachgen/io/zip_archive.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/score.h"
@@ -39,11 +40,8 @@ int pitch_class_of(char letter) {
 // character for another ('é', '😀': never half of one), or the byte in hex when the bytes are
 // not UTF-8.
 std::string first_character(const std::string& text) {
+  const size_t n = io::utf8_sequence_length(text, 0);
   const auto c = static_cast<unsigned char>(text[0]);
-  size_t n = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
-  for (size_t k = 1; k < n; ++k) {
-    if (k >= text.size() || (static_cast<unsigned char>(text[k]) & 0xC0) != 0x80) n = 0;
-  }
   if (n == 0 || (n == 1 && (c < 0x20 || c == 0x7F))) {
     char hex[16];
     std::snprintf(hex, sizeof hex, "byte 0x%02X", c);

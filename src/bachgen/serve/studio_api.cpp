@@ -10,6 +10,7 @@
 #include "bachgen/generate/infill_selection.h"
 #include "bachgen/music/key.h"
 #include "bachgen/render/musicxml.h"
+#include "bachgen/io/utf8.h"
 #include "bachgen/serve/result_store.h"
 
 namespace bachgen::serve {
@@ -29,7 +30,7 @@ void check_json_shape(const std::string& body) {
     const unsigned char c = static_cast<unsigned char>(body[i]);
     if (c == 0) throw RequestError("", "the body holds a NUL byte at offset " + std::to_string(i));
     if (c >= 0x80) {
-      const size_t n = utf8_sequence_length(body, i);
+      const size_t n = io::utf8_sequence_length(body, i);
       if (n == 0) throw RequestError("", "the body is not UTF-8: byte " + std::to_string(i) + " does not start a character");
       i += n - 1;
       continue;
@@ -307,46 +308,6 @@ InfillRequest parse_infill_request(const std::string& body, const StudioLimits& 
   }
   f.finish();
   return r;
-}
-
-size_t utf8_sequence_length(const std::string& text, size_t at) {
-  const auto byte = [&text](size_t i) { return static_cast<unsigned char>(text[i]); };
-  const unsigned char c = byte(at);
-  if (c < 0x80) return 1;
-  size_t n = 0;
-  uint32_t code = 0;
-  if (c >= 0xC2 && c <= 0xDF) {
-    n = 2, code = c & 0x1F;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3, code = c & 0x0F;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4, code = c & 0x07;
-  } else {
-    return 0;  // a continuation byte, or a lead byte of an overlong or out-of-range form
-  }
-  if (at + n > text.size()) return 0;
-  for (size_t k = 1; k < n; ++k) {
-    if ((byte(at + k) & 0xC0) != 0x80) return 0;
-    code = (code << 6) | (byte(at + k) & 0x3F);
-  }
-  if ((n == 3 && code < 0x800) || (n == 4 && (code < 0x10000 || code > 0x10FFFF)) || (code >= 0xD800 && code <= 0xDFFF)) return 0;
-  return n;
-}
-
-std::string valid_utf8(const std::string& text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size();) {
-    const size_t n = utf8_sequence_length(text, i);
-    if (n == 0) {
-      out += "\xEF\xBF\xBD";  // U+FFFD
-      ++i;
-    } else {
-      out.append(text, i, n);
-      i += n;
-    }
-  }
-  return out;
 }
 
 }  // namespace bachgen::serve

@@ -70,14 +70,6 @@ struct InfillRequest {
 // the JSON parser, which recurses per level, runs.
 inline constexpr int kMaxJsonDepth = 16;
 
-// The length of the well-formed UTF-8 character starting at text[at] (1-4), or 0 when the
-// bytes there are not one (a stray continuation byte, an overlong form, a surrogate, past
-// U+10FFFF, or cut off by the end).
-size_t utf8_sequence_length(const std::string& text, size_t at);
-// The text with every byte that is not part of a well-formed UTF-8 character replaced by
-// U+FFFD, so that it can be quoted in JSON (an answer that names a bad input).
-std::string valid_utf8(const std::string& text);
-
 ComposeRequest parse_compose_request(const std::string& body, const StudioLimits& limits);
 HarmonizeRequest parse_harmonize_request(const std::string& body, const StudioLimits& limits);
 InfillRequest parse_infill_request(const std::string& body, const StudioLimits& limits);

@@ -15,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bachgen/generate/errors.h"
+#include "bachgen/io/utf8.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/serve/job_pool.h"
 
@@ -35,7 +36,7 @@ void send_json(httplib::Response& res, int status, const json& body) {
 }
 
 void send_error(httplib::Response& res, int status, const std::string& message, const std::string& field = "") {
-  json body = {{"error", valid_utf8(message)}};
+  json body = {{"error", io::valid_utf8(message)}};
   if (!field.empty()) body["field"] = field;
   send_json(res, status, body);
 }
@@ -53,6 +54,11 @@ struct JobOutcome {
   GenerationOutput output;
 };
 
+std::string ascii_lower(std::string text) {
+  std::transform(text.begin(), text.end(), text.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return text;
+}
+
 // "localhost:8080" -> "localhost"; "[::1]:8080" -> "[::1]". The name decides (that is what DNS
 // rebinding changes); any port is fine, so a tunnel or a port mapping still reaches the studio.
 bool host_allowed(const std::string& header, const std::vector<std::string>& names) {
@@ -60,8 +66,7 @@ bool host_allowed(const std::string& header, const std::vector<std::string>& nam
   const size_t colon = header.rfind(':');
   const size_t bracket = header.rfind(']');
   if (colon != std::string::npos && (bracket == std::string::npos || colon > bracket)) name = header.substr(0, colon);
-  std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return std::find(names.begin(), names.end(), name) != names.end();
+  return std::find(names.begin(), names.end(), ascii_lower(name)) != names.end();
 }
 
 }  // namespace
@@ -101,8 +106,7 @@ struct StudioServer::State {
       std::string type = req.get_header_value("Content-Type");
       type = type.substr(0, type.find(';'));
       while (!type.empty() && type.back() == ' ') type.pop_back();
-      std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-      if (type != kJson) return refuse(415, "the API takes application/json bodies, not '" + req.get_header_value("Content-Type") + "'");
+      if (ascii_lower(type) != kJson) return refuse(415, "the API takes application/json bodies, not '" + req.get_header_value("Content-Type") + "'");
     }
     return httplib::Server::HandlerResponse::Unhandled;
   }
@@ -304,10 +308,7 @@ int StudioServer::bind() {
   s.host_names = {"localhost", "127.0.0.1", "[::1]"};
   const std::string bound = s.options.host.find(':') != std::string::npos && s.options.host.front() != '[' ? "[" + s.options.host + "]" : s.options.host;
   s.host_names.push_back(bound);
-  for (std::string name : s.options.allowed_hosts) {
-    std::transform(name.begin(), name.end(), name.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    s.host_names.push_back(name);
-  }
+  for (const std::string& name : s.options.allowed_hosts) s.host_names.push_back(ascii_lower(name));
   s.port = s.options.port == 0 ? s.http.bind_to_any_port(s.options.host) : (s.http.bind_to_port(s.options.host, s.options.port) ? s.options.port : -1);
   if (s.port < 0) {
     throw std::runtime_error("cannot listen on " + s.options.host + ":" + std::to_string(s.options.port) +
