@@ -15,23 +15,24 @@ program_only=0
 [ "${1:-}" = "--program" ] && program_only=1
 
 # The program: build tools, LibTorch (CPU) with a fast BLAS, CLI11, JSON, PNG, zlib (compressed
-# MusicXML), pugixml (MusicXML), cpp-httplib (the studio, bachgen serve), gloo's headers
+# MusicXML), pugixml (MusicXML), libmicrohttpd (the studio, bachgen serve), gloo's headers
 # (data-parallel training on c10d), and libfluidsynth (audio in process; it brings libsndfile,
 # which writes FLAC) with a small General MIDI soundfont.
 packages=(
   build-essential cmake ninja-build ccache git curl ca-certificates
   libtorch-dev libopenblas0-openmp
-  libcli11-dev nlohmann-json3-dev libpng-dev zlib1g-dev libpugixml-dev libcpp-httplib-dev pkg-config
+  libcli11-dev nlohmann-json3-dev libpng-dev zlib1g-dev libpugixml-dev libmicrohttpd-dev pkg-config
   libgloo-dev
 )
 # Installed without their Recommends.
 lean_packages=(libfluidsynth-dev timgm6mb-soundfont)
 if [ "$program_only" = 0 ]; then
-  # The tests and benchmarks: GoogleTest, Info-ZIP's zip (makes an archive in a test), the
+  # The tests and benchmarks: GoogleTest, Info-ZIP's zip (makes an archive in a test),
+  # cpp-httplib (the HTTP client of the studio's tests and bench_serve), the
   # Python peers (mido; PyTorch for the model reference), clang with its sanitizer and
   # libFuzzer runtimes; MuseScore 3 turns our MusicXML into PDF (it opens what musicians will
   # open); Chromium runs the studio's browser tests (tests/browser, driven by npm's playwright-core).
-  packages+=(libgtest-dev zip python3 python3-mido python3-torch clang libclang-rt-14-dev)
+  packages+=(libgtest-dev zip libcpp-httplib-dev python3 python3-mido python3-torch clang libclang-rt-14-dev)
   lean_packages+=(musescore3 chromium)
   command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
 fi

@@ -50,6 +50,9 @@ int run_serve(ServeSettings settings) {
   sigemptyset(&action.sa_mask);
   sigaction(SIGINT, &action, nullptr);
   sigaction(SIGTERM, &action, nullptr);
+  // A server never dies of a closed pipe: neither of a client gone mid-answer nor of its own
+  // stdout closed (`bachgen serve | head -1`); the write fails and that is all.
+  signal(SIGPIPE, SIG_IGN);
   settings.server.store_bytes = settings.store_megabytes << 20;
   settings.backend.max_bars = settings.server.limits.max_bars;
   settings.backend.workers = settings.server.workers;

@@ -1,7 +1,8 @@
-// `bachgen serve`: the studio's HTTP server (cpp-httplib). It serves the page (web/, embedded
-// at build time) and the JSON API, checks every request (studio_api.h), runs generations on a
-// bounded worker pool (503 + Retry-After when full) with a time limit each, and keeps results
-// in a bounded in-memory store. What generates is a StudioBackend, so the server is tested with
+// `bachgen serve`: the studio's HTTP server (GNU libmicrohttpd, event-driven). It serves the page
+// (web/, embedded at build time) and the JSON API, checks every request (studio_api.h), runs
+// generations on a bounded worker pool (503 + Retry-After when full) with a time limit each, and
+// keeps results in a bounded in-memory store. No connection has a thread of its own: a few
+// threads poll every socket, so slow clients hold a connection slot, never a thread. What generates is a StudioBackend, so the server is tested with
 // a stand-in and runs with the real models (serve/studio_backend.h). Torch-free;
 // docs/studio.md.
 #pragma once
@@ -46,7 +47,10 @@ struct ServerOptions {
   int queue = 4;                   // generations waiting; beyond that 503
   size_t store_count = 100;        // results kept ...
   size_t store_bytes = 256u << 20; // ... and their bytes; the oldest go first
-  int http_threads = 16;           // connections served at once
+  int http_threads = 2;            // threads that read requests and write answers, each for any
+                                   // number of connections (generations run on the workers)
+  int max_connections = 256;       // open connections at once; beyond that new ones are closed
+  int idle_timeout_seconds = 30;   // a connection silent this long is closed
   bool log_requests = true;        // one line per request on stderr
   // Host names the Host header may name besides localhost, 127.0.0.1, [::1] and `host` (with
   // or without the port): a studio served to other machines names its own (--allowed-host).
