@@ -10,12 +10,18 @@ dest="${BACHGEN_DATA_DIR:-$root/data}"
 list="$root/scripts/data-files.sha256"
 mirror="${BACHGEN_DATA_MIRROR:-}"
 
-# Public sources (see docs/data.md): the JSB Chorales file, and the MIDI chorales as a named
-# subset (the names in data-files.sha256) of one folder of infinite-bach at a fixed commit.
+# Public sources (see docs/data.md): the JSB Chorales file, the MIDI chorales as a named subset
+# (the names in data-files.sha256) of one folder of infinite-bach at a fixed commit, and the
+# same transcriber's MusicXML chorales (spelled pitches, keys, fermatas) from another folder.
 jsb_url="https://raw.githubusercontent.com/czhuang/JSB-Chorales-dataset/master/Jsb16thSeparated.json"
 midi_bases=(
   "https://raw.githubusercontent.com/jamesrobertlloyd/infinite-bach/995bedb/data/chorales/midi"
   "https://raw.githubusercontent.com/jamesrobertlloyd/infinite-bach/master/data/chorales/midi"
+)
+
+xml_bases=(
+  "https://raw.githubusercontent.com/jamesrobertlloyd/infinite-bach/995bedb/data/chorales/xml"
+  "https://raw.githubusercontent.com/jamesrobertlloyd/infinite-bach/master/data/chorales/xml"
 )
 
 say() { echo "get-data: $*"; }
@@ -30,17 +36,24 @@ urls_for() {  # the candidate addresses of one relative path
     jsb-chorales/Jsb16thSeparated.json) echo "$jsb_url" ;;
     bach-chorales-midi/satb/*) for b in "${midi_bases[@]}"; do echo "$b/${1##*/}"; done ;;
     bach-chorales-midi/*) for b in "${midi_bases[@]}"; do echo "$b/${1##*/}"; done ;;
+    bach-chorales-musicxml/*) for b in "${xml_bases[@]}"; do echo "$b/${1##*/}"; done ;;
   esac
 }
 
 mkdir -p "$dest"
+# The files already there and correct, in one pass of sha256sum (a process per file would take
+# seconds for the 780 files).
+declare -A verified=()
+while IFS= read -r line; do
+  verified["${line%: OK}"]=1
+done < <(cd "$dest" && sha256sum -c "$list" 2>/dev/null | grep ': OK$' || true)
 total=0 copied=0 downloaded=0 kept=0
 missing=()
 while read -r sum rel; do
   [ -n "$sum" ] || continue
   total=$((total + 1))
   target="$dest/$rel"
-  if sha_ok "$sum" "$target"; then
+  if [ -n "${verified[$rel]:-}" ]; then
     kept=$((kept + 1))
     continue
   fi

@@ -45,16 +45,20 @@ for rules in strict off; do
 done
 
 echo "== Style statistics (analyze) =="
+echo "| set | 5ths/100 | 8ves/100 | cross/100 | range/100 | spread/100 | pc bits | odd16 % | scale % | tonic % | chords % | ATB/q | inner st | leaps % |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for set in harmonized-strict harmonized-off composed-strict composed-off; do
   "$bachgen" analyze --json "$out/$set"/*.mid > "$out/$set.json"
   /usr/bin/python3 - "$out/$set.json" "$set" <<'PY'
 import json, sys
 cols = json.load(open(sys.argv[1]))
-total = [c for c in cols if c["name"] == "all files"][0]
+total = [c for c in cols if c["name"] == "all inputs"][0]
 bach = [c for c in cols if c["name"].startswith("Bach")]
 def row(name, c):
     print(f'| {name} | {c["parallel_fifths_per_100_moves"]:.2f} | {c["parallel_octaves_per_100_moves"]:.2f} | {c["crossings_per_100_sonorities"]:.2f} | '
-          f'{c["out_of_range_per_100_notes"]:.2f} | {c["wide_spacing_per_100_sonorities"]:.2f} | {c["pitch_class_entropy_bits"]:.2f} |')
+          f'{c["out_of_range_per_100_notes"]:.2f} | {c["wide_spacing_per_100_sonorities"]:.2f} | {c["pitch_class_entropy_bits"]:.2f} | '
+          f'{c["odd_step_onsets_percent"]:.1f} | {c["scale_notes_percent"]:.1f} | {c["tonic_endings_percent"]:.1f} | {c["chord_beats_percent"]:.1f} | '
+          f'{c["lower_onsets_per_quarter"]:.2f} | {c["inner_mean_interval_semitones"]:.2f} | {c["inner_leaps_percent"]:.1f} |')
 row(sys.argv[2], total)
 if bach and sys.argv[2] == "harmonized-strict":
     row("Bach (JSB test)", bach[0])

@@ -6,6 +6,7 @@
 #include "bachgen/data/jsb.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/chorale_figures.h"
 #include "bachgen/music/score.h"
 #include "bachgen/music/style_report.h"
 #include "bachgen/music/voice_leading.h"
@@ -14,25 +15,57 @@ namespace bachgen::commands {
 
 using namespace music;
 
+namespace {
+
+// The grids of a JSB reference: one piece, or every piece of a split.
+std::vector<ChoraleGrid> jsb_grids(const data::JsbRef& ref) {
+  if (ref.index >= 0) return {data::load_jsb_piece(ref)};
+  return data::load_jsb(ref.file).split(ref.split);
+}
+
+StyleColumn analyze_grids(const std::string& name, const std::vector<ChoraleGrid>& grids) {
+  StyleColumn column{name, {}, {}};
+  for (const ChoraleGrid& g : grids) {
+    column.stats.add(analyze_grid(g));
+    column.figures.add(chorale_figures(g));
+  }
+  return column;
+}
+
+}  // namespace
+
 std::string analyze_report(const AnalyzeSettings& settings) {
   std::vector<StyleColumn> columns;
-  StyleStats total;
+  StyleColumn total{"all inputs", {}, {}};
   for (const std::string& path : settings.inputs) {
-    StyleStats s;
+    StyleColumn column;
     try {
-      const Score score = score_from_midi(midi::read_midi_file(path));
-      if (score.voices() != kVoices) {
-        throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; analyze needs 4 (S, A, T, B)");
+      const bool split_name = (path == "train" || path == "valid" || path == "test") && !io::is_regular_file(path);
+      if (split_name || data::looks_like_jsb_ref(path)) {
+        data::JsbRef ref;
+        try {
+          ref = data::parse_jsb_ref(path, settings.jsb_file, /*index_required=*/false);
+        } catch (const std::invalid_argument& e) {
+          throw std::runtime_error(e.what());
+        }
+        if (ref.file.empty()) throw std::runtime_error("names a JSB piece, and no JSB data is installed (name the file: FILE.json:SPLIT:INDEX)");
+        column = analyze_grids(path, jsb_grids(ref));
+      } else {
+        const Score score = score_from_midi(midi::read_midi_file(path));
+        if (score.voices() != kVoices) {
+          throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; analyze needs 4 (S, A, T, B)");
+        }
+        column = analyze_grids(path, {score_to_grid(score)});
       }
-      s = analyze_grid(score_to_grid(score));
     } catch (const std::exception& e) {
       const std::string what = e.what();
       throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
     }
-    total.add(s);
-    columns.push_back({path, s});
+    total.stats.add(column.stats);
+    total.figures.add(column.figures);
+    columns.push_back(std::move(column));
   }
-  if (settings.inputs.size() > 1) columns.push_back({"all files", total});
+  if (settings.inputs.size() > 1) columns.push_back(total);
   if (!settings.reference.empty()) {
     const std::string& text = settings.reference;
     data::JsbRef ref;
@@ -46,15 +79,7 @@ std::string analyze_report(const AnalyzeSettings& settings) {
         throw std::runtime_error(std::string("--reference ") + e.what());
       }
     }
-    StyleStats bach;
-    if (ref.index >= 0) {
-      bach.add(analyze_grid(data::load_jsb_piece(ref)));
-      columns.push_back({"Bach (JSB " + ref.split + ":" + std::to_string(ref.index) + ")", bach});
-    } else {
-      const data::JsbCorpus corpus = data::load_jsb(ref.file);
-      for (const ChoraleGrid& g : corpus.split(ref.split)) bach.add(analyze_grid(g));
-      columns.push_back({"Bach (JSB " + ref.split + ")", bach});
-    }
+    columns.push_back(analyze_grids("Bach (JSB " + ref.split + (ref.index >= 0 ? ":" + std::to_string(ref.index) : "") + ")", jsb_grids(ref)));
   }
   return style_report(columns, settings.json);
 }

@@ -8,7 +8,9 @@
 namespace bachgen::commands {
 
 struct AnalyzeSettings {
-  std::vector<std::string> inputs;  // four-voice MIDI files (S, A, T, B tracks)
+  std::vector<std::string> inputs;  // four-voice MIDI files (S, A, T, B tracks), or JSB pieces
+                                    // [FILE.json:]SPLIT[:INDEX] (a whole split is one column)
+  std::string jsb_file;             // the JSB data for inputs that name no file (the installed one)
   std::string reference;            // FILE.json[:SPLIT[:INDEX]] of JSB; empty = none; default split test
   bool json = false;
 };

@@ -28,13 +28,34 @@ nlohmann::json stats_json(const StyleStats& s) {
           {"pitch_class_entropy_bits", s.pitch_class_entropy()}};
 }
 
+nlohmann::json figures_json(const ChoraleFigures& f) {
+  return {{"pieces", f.pieces},
+          {"onsets", f.onsets},
+          {"odd_step_onsets", f.odd_step_onsets},
+          {"odd_step_onsets_percent", f.odd_step_onsets_percent()},
+          {"scale_onsets", f.scale_onsets},
+          {"scale_notes_percent", f.scale_notes_percent()},
+          {"tonic_endings", f.tonic_endings},
+          {"tonic_endings_percent", f.tonic_endings_percent()},
+          {"beats", f.beats},
+          {"chord_beats", f.chord_beats},
+          {"chord_beats_percent", f.chord_beats_percent()},
+          {"lower_onsets", f.lower_onsets},
+          {"lower_onsets_per_quarter", f.lower_onsets_per_quarter()},
+          {"inner_moves", f.inner_moves},
+          {"inner_mean_interval_semitones", f.inner_mean_interval()},
+          {"inner_leaps", f.inner_leaps},
+          {"inner_leaps_percent", f.inner_leaps_percent()}};
+}
+
 }  // namespace
 
 std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) {
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [name, s] : columns) {
+    for (const auto& [name, s, figures] : columns) {
       nlohmann::json j = stats_json(s);
+      j.update(figures_json(figures));
       j["name"] = name;
       out.push_back(j);
     }
@@ -45,7 +66,7 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
   std::snprintf(line, sizeof line, "%-40s %10s %10s %10s %10s %10s %10s %8s\n", "music", "sonorities", "5ths/100",
                 "8ves/100", "cross/100", "range/100", "spread/100", "pc bits");
   text += line;
-  for (const auto& [name, s] : columns) {
+  for (const auto& [name, s, figures] : columns) {
     const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
     std::snprintf(line, sizeof line, "%-40s %10lld %10.2f %10.2f %10.2f %10.2f %10.2f %8.3f\n", shown.c_str(),
                   static_cast<long long>(s.sonorities), s.fifths_per_100_moves(), s.octaves_per_100_moves(),
@@ -54,7 +75,21 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
     text += line;
   }
   text += "5ths/8ves: parallel fifths/octaves per 100 voice-pair moves; cross, spread: per 100 sonorities;\n"
-          "range: notes outside their voice's range per 100 notes; pc bits: pitch-class entropy.\n";
+          "range: notes outside their voice's range per 100 notes; pc bits: pitch-class entropy.\n\n";
+  std::snprintf(line, sizeof line, "%-40s %7s %8s %8s %8s %8s %8s %8s %8s\n", "music", "pieces", "odd16 %", "scale %", "tonic %",
+                "chords %", "ATB/q", "inner st", "leaps %");
+  text += line;
+  for (const auto& [name, s, f] : columns) {
+    const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
+    std::snprintf(line, sizeof line, "%-40s %7lld %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.1f\n", shown.c_str(), static_cast<long long>(f.pieces),
+                  f.odd_step_onsets_percent(), f.scale_notes_percent(), f.tonic_endings_percent(), f.chord_beats_percent(),
+                  f.lower_onsets_per_quarter(), f.inner_mean_interval(), f.inner_leaps_percent());
+    text += line;
+  }
+  text += "odd16: onsets on an odd 16th step; scale: onsets in the key's scale; tonic: pieces ending on the tonic\n"
+          "chord, tonic in the bass; chords: quarter beats that fit one triad or seventh chord; ATB/q: alto, tenor\n"
+          "and bass onsets per quarter per voice; inner st, leaps: alto and tenor moves, mean semitones and share\n"
+          "over a major third (docs/generation.md#analyze).\n";
   return text;
 }
 

@@ -1,4 +1,5 @@
-// The style figures of four-part music (music/voice_leading.h's StyleStats), one column per
+// The style figures of four-part music (music/voice_leading.h's StyleStats and
+// music/chorale_figures.h's ChoraleFigures), one column per
 // piece or corpus, as the table or the JSON that `bachgen analyze` prints
 // (commands/analyze_command.h reads the files). Torch-free; docs/generation.md.
 #pragma once
@@ -6,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/music/chorale_figures.h"
 #include "bachgen/music/voice_leading.h"
 
 namespace bachgen::music {
@@ -13,6 +15,7 @@ namespace bachgen::music {
 struct StyleColumn {
   std::string name;
   StyleStats stats;
+  ChoraleFigures figures;
 };
 
 // A table (a line per column and a legend) or, with as_json, a JSON array of one object per
