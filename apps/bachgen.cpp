@@ -343,7 +343,7 @@ int main(int argc, char** argv) {
   bool no_reference = false;
   CLI::App* analyze_cmd = app.add_subcommand(
       "analyze", "Style statistics of four-part MIDI files beside Bach's JSB test chorales");
-  analyze_cmd->add_option("files", analyze.inputs, "Four-voice MIDI files, or JSB pieces [FILE.json:]SPLIT[:INDEX]")->required();
+  analyze_cmd->add_option("files", analyze.inputs, "Four-voice MIDI or MusicXML files (.mid, .musicxml, .xml, .mxl), or JSB pieces [FILE.json:]SPLIT[:INDEX]")->required();
   analyze_cmd->add_option("--reference", analyze.reference,
                           "JSB.json[:SPLIT] for the Bach column (default: the installed JSB data, test split)");
   analyze_cmd->add_flag("--no-reference", no_reference, "No Bach column");

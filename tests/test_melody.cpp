@@ -116,6 +116,26 @@ TEST(MelodyMusicXml, ReadsTheFirstVoiceOfTheFirstPart) {
   EXPECT_EQ(m.steps_per_bar, 16);
   EXPECT_DOUBLE_EQ(m.tempo_bpm, 72);
   EXPECT_EQ(describe(m), "74* 74 74 74 71* 71 71 71 71 71 71 71 78* 78 r r 81* 81 81 81 81 81 81 81 81* 81 81 81");
+  EXPECT_EQ(m.fermatas, std::vector<bool>(m.steps(), false));  // none written
+  EXPECT_FALSE(m.key);
+}
+
+TEST(MelodyMusicXml, FermatasAndTheKey) {
+  // G minor (two flats, minor); a fermata on the tied half note lands where the note starts.
+  const std::string doc = R"(<score-partwise><part id="P1"><measure number="1">
+      <attributes><divisions>1</divisions><key><fifths>-2</fifths><mode>minor</mode></key></attributes>
+      <note><pitch><step>D</step><octave>5</octave></pitch><duration>1</duration></note>
+      <note><pitch><step>C</step><octave>5</octave></pitch><duration>1</duration></note>
+      <note><pitch><step>B</step><alter>-1</alter><octave>4</octave></pitch><duration>2</duration><tie type="start"/></note>
+    </measure><measure number="2">
+      <note><pitch><step>B</step><alter>-1</alter><octave>4</octave></pitch><duration>2</duration><tie type="stop"/><notations><fermata/></notations></note>
+      <note><pitch><step>G</step><octave>4</octave></pitch><duration>2</duration><notations><fermata type="inverted"/></notations></note>
+    </measure></part></score-partwise>)";
+  const Melody m = parse_melody_musicxml(doc, "g.musicxml");
+  ASSERT_TRUE(m.key);
+  EXPECT_EQ(m.key->name(), "G minor");
+  ASSERT_EQ(m.fermatas.size(), 32u);
+  for (size_t t = 0; t < 32; ++t) EXPECT_EQ(m.fermatas[t], t == 8 || t == 24) << t;
 }
 
 TEST(MelodyMusicXml, ErrorsNameTheFileAndMeasure) {

@@ -7,6 +7,7 @@
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/chorale_figures.h"
+#include "bachgen/music/chorale_xml.h"
 #include "bachgen/music/score.h"
 #include "bachgen/music/style_report.h"
 #include "bachgen/music/voice_leading.h"
@@ -50,6 +51,16 @@ std::string analyze_report(const AnalyzeSettings& settings) {
         }
         if (ref.file.empty()) throw std::runtime_error("names a JSB piece, and no JSB data is installed (name the file: FILE.json:SPLIT:INDEX)");
         column = analyze_grids(path, jsb_grids(ref));
+      } else if (has_musicxml_extension(path)) {
+        // From the first beat: a pickup that starts between beats gets rests in front.
+        const Chorale chorale = read_chorale_musicxml(path);
+        ChoraleGrid grid = chorale.grid;
+        const int lead = (4 - chorale.pickup_steps % 4) % 4;
+        GridStep rest;
+        rest.fill(kSilent);
+        grid.pitches.insert(grid.pitches.begin(), static_cast<size_t>(lead), rest);
+        grid.onsets.insert(grid.onsets.begin(), static_cast<size_t>(lead), {false, false, false, false});
+        column = analyze_grids(path, {grid});
       } else {
         const Score score = score_from_midi(midi::read_midi_file(path));
         if (score.voices() != kVoices) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "bachgen/music/chorale_grid.h"
 #include "bachgen/music/key.h"
@@ -19,6 +20,8 @@ struct Chorale {
                                 // anacrusis of this many 16ths (filled with rests when written)
   double tempo = 80;            // quarter notes per minute
   std::optional<KeyGuess> key;  // the key, where the maker knows it; else guess_key(grid)
+  std::vector<bool> fermatas;   // steps where a note under a fermata starts, in any voice (the
+                                // phrase ends); as long as the grid, or empty when unknown
 
   // Rests written before the grid so that a pickup fills its bar.
   int lead_rests() const { return pickup_steps > 0 ? steps_per_bar - pickup_steps : 0; }

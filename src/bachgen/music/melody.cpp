@@ -14,6 +14,7 @@
 #include "bachgen/io/utf8.h"
 #include "bachgen/io/zip_archive.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/musicxml_part.h"
 #include "bachgen/music/score.h"
 
 namespace bachgen::music {
@@ -22,19 +23,6 @@ namespace {
 
 constexpr size_t kMaxMelodySteps = 1 << 16;  // reading limit; check_soprano sets the musical one
 constexpr size_t kMaxFileBytes = 64u << 20;
-
-int pitch_class_of(char letter) {
-  switch (letter) {
-    case 'C': return 0;
-    case 'D': return 2;
-    case 'E': return 4;
-    case 'F': return 5;
-    case 'G': return 7;
-    case 'A': return 9;
-    case 'B': return 11;
-    default: return -1;
-  }
-}
 
 // The first character of `text` for a message: 'X' for a printable ASCII one, the whole UTF-8
 // character for another ('é', '😀': never half of one), or the byte in hex when the bytes are
@@ -53,7 +41,7 @@ std::string first_character(const std::string& text) {
 // "C#4", "Bb3", "D5": a MIDI number, or throws std::invalid_argument.
 int parse_pitch_name(const std::string& text) {
   if (text.empty()) throw std::invalid_argument("no pitch");
-  const int pc = pitch_class_of(static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))));
+  const int pc = pitch_class_of_letter(static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))));
   if (pc < 0) throw std::invalid_argument(first_character(text) + " is not a pitch name (A-G, or r for a rest)");
   size_t i = 1;
   int alter = 0;
@@ -117,10 +105,6 @@ void append(Melody& m, int pitch, int steps, bool onset) {
   }
 }
 
-int steps_per_bar_of(int numerator, int denominator) {
-  if (numerator <= 0 || denominator <= 0 || 16 % denominator != 0 || numerator > 64) return -1;
-  return numerator * (16 / denominator);
-}
 
 }  // namespace
 
@@ -261,148 +245,27 @@ Melody melody_of_score(const Score& score, const std::string& path) {
   return m;
 }
 
-namespace {
-
-int child_int(const pugi::xml_node& node, const char* name, int fallback) {
-  const pugi::xml_node c = node.child(name);
-  if (!c) return fallback;
-  const std::string text = c.text().as_string();
-  try {
-    size_t used = 0;
-    const int v = std::stoi(text, &used);
-    return used == 0 ? fallback : v;
-  } catch (const std::exception&) {
-    return fallback;
-  }
-}
-
-}  // namespace
-
 Melody parse_melody_musicxml(const std::string& document, const std::string& name) {
   pugi::xml_document doc;
-  const pugi::xml_parse_result parsed = doc.load_buffer(document.data(), document.size());
-  if (!parsed) {
-    throw std::runtime_error(name + ": byte " + std::to_string(parsed.offset) + ": not well-formed XML (" + parsed.description() + ")");
-  }
-  const pugi::xml_node root = doc.child("score-partwise");
-  if (!root) {
-    throw std::runtime_error(name + ": not a score-partwise MusicXML document" +
-                             std::string(doc.child("score-timewise") ? " (score-timewise is not read)" : ""));
-  }
+  const pugi::xml_node root = load_score_partwise(doc, document, name);
   const pugi::xml_node part = root.child("part");
   if (!part) throw std::runtime_error(name + ": the score has no part");
-  Melody m;
-  int divisions = 0;
-  bool have_time = false;
-  std::string melody_voice;     // the voice of the first note met
-  int64_t measure_start = 0;    // in 16ths
-  int measure_index = 0;
-  int last_pitch = kSilent;     // for ties
-  size_t last_onset = 0;        // step of the current note's start (for <chord/>)
-  for (const pugi::xml_node& measure : part.children("measure")) {
-    ++measure_index;
-    const std::string where = name + ": measure " + std::string(measure.attribute("number").as_string(std::to_string(measure_index).c_str()));
-    int64_t position = 0, longest = 0;  // in divisions, within the measure
-    for (const pugi::xml_node& item : measure.children()) {
-      const std::string kind = item.name();
-      if (kind == "attributes") {
-        if (item.child("divisions")) {
-          divisions = child_int(item, "divisions", 0);
-          if (divisions <= 0 || divisions > 1000000) throw std::runtime_error(where + ": bad <divisions>");
-        }
-        if (const pugi::xml_node time = item.child("time")) {
-          const int spb = steps_per_bar_of(child_int(time, "beats", 0), child_int(time, "beat-type", 0));
-          if (spb <= 0) throw std::runtime_error(where + ": a time signature the 16th grid cannot hold");
-          if (have_time && spb != m.steps_per_bar) throw std::runtime_error(where + ": a change of time signature (not supported)");
-          m.steps_per_bar = spb;
-          have_time = true;
-        }
-      } else if (kind == "direction" || kind == "sound") {
-        const pugi::xml_node sound = kind == "sound" ? item : item.child("sound");
-        if (sound && sound.attribute("tempo") && m.tempo_bpm == 0) {
-          const double bpm = sound.attribute("tempo").as_double();
-          if (bpm >= 10 && bpm <= 400) m.tempo_bpm = bpm;  // else: not a usable tempo; ignored
-        }
-      } else if (kind == "backup" || kind == "forward") {
-        const int d = child_int(item, "duration", -1);
-        if (d < 0) throw std::runtime_error(where + ": <" + kind + "> without a duration");
-        position += kind == "backup" ? -d : d;
-        if (position < 0) throw std::runtime_error(where + ": <backup> before the measure's start");
-        longest = std::max(longest, position);
-      } else if (kind == "note") {
-        if (item.child("grace") || item.child("cue")) continue;  // no time of their own
-        if (divisions <= 0) throw std::runtime_error(where + ": a note before <divisions>");
-        const bool chord = static_cast<bool>(item.child("chord"));
-        const int duration = child_int(item, "duration", -1);
-        if (duration < 0) throw std::runtime_error(where + ": a note without a duration");
-        const std::string voice = item.child("voice") ? item.child("voice").text().as_string() : "1";
-        if (melody_voice.empty()) melody_voice = voice;
-        const int64_t start = chord ? position - duration : position;  // a chord note shares the last onset
-        if (!chord) position += duration;
-        longest = std::max(longest, position);
-        if (voice != melody_voice) continue;
-        if ((start * 4) % divisions != 0 || (static_cast<int64_t>(duration) * 4) % divisions != 0) {
-          throw std::runtime_error(where + ": a note off the 16th grid (tuplets and 32nds are not read)");
-        }
-        const int64_t first = measure_start + start * 4 / divisions;
-        const int64_t steps = static_cast<int64_t>(duration) * 4 / divisions;
-        if (first < 0 || first + steps > static_cast<int64_t>(kMaxMelodySteps)) throw std::runtime_error(where + ": the melody is too long");
-        int pitch = kSilent;
-        if (const pugi::xml_node p = item.child("pitch")) {
-          const std::string step = p.child("step").text().as_string();
-          const int pc = step.size() == 1 ? pitch_class_of(step[0]) : -1;
-          if (pc < 0) throw std::runtime_error(where + ": a pitch with step '" + step + "'");
-          const int octave = child_int(p, "octave", -100);
-          if (octave < -1 || octave > 9) throw std::runtime_error(where + ": a pitch without a valid octave");
-          const double alter = p.child("alter").text().as_double(0);
-          if (!(std::fabs(alter) <= 2)) throw std::runtime_error(where + ": an <alter> beyond a double sharp or flat");
-          pitch = 12 * (octave + 1) + pc + static_cast<int>(std::lround(alter));
-          if (pitch < 0 || pitch > 127) throw std::runtime_error(where + ": a pitch outside MIDI's 0-127");
-        } else if (!item.child("rest")) {
-          throw std::runtime_error(where + ": a note with neither <pitch> nor <rest> (unpitched notes are not read)");
-        }
-        if (steps == 0) continue;
-        bool tie_stop = false;
-        for (const pugi::xml_node& tie : item.children("tie")) tie_stop |= std::string(tie.attribute("type").as_string()) == "stop";
-        const size_t end = static_cast<size_t>(first + steps);
-        if (m.pitches.size() < end) {
-          m.pitches.resize(end, kSilent);
-          m.onsets.resize(end, false);
-        }
-        if (chord) {
-          if (pitch > m.pitches[last_onset]) {  // the top note of the chord
-            for (size_t t = static_cast<size_t>(first); t < end; ++t) m.pitches[t] = static_cast<int8_t>(pitch);
-            m.onsets[static_cast<size_t>(first)] = pitch != kSilent;
-          }
-          continue;
-        }
-        const bool continues = tie_stop && pitch == last_pitch && first > 0 && m.pitches[static_cast<size_t>(first) - 1] == pitch;
-        for (size_t t = static_cast<size_t>(first); t < end; ++t) {
-          m.pitches[t] = static_cast<int8_t>(pitch);
-          m.onsets[t] = false;
-        }
-        m.onsets[static_cast<size_t>(first)] = pitch != kSilent && !continues;
-        last_pitch = pitch;
-        last_onset = static_cast<size_t>(first);
-      }
-    }
-    const int64_t measure_steps = divisions > 0 ? (longest * 4 + divisions - 1) / divisions : 0;
-    const bool implicit = std::string(measure.attribute("implicit").as_string()) == "yes";
-    if (measure_index == 1 && measure_steps > 0 && (implicit || measure_steps < m.steps_per_bar)) {
-      m.pickup_steps = static_cast<int>(measure_steps);
-      measure_start += measure_steps;
-    } else {
-      measure_start += std::max<int64_t>(measure_steps, m.steps_per_bar);
-    }
-    if (static_cast<size_t>(measure_start) > kMaxMelodySteps) throw std::runtime_error(where + ": the melody is too long");
-  }
-  if (m.pickup_steps >= m.steps_per_bar) m.pickup_steps = 0;
+  PartLine line = read_musicxml_part(part, name);
   // Trailing rests are not part of the melody.
-  while (!m.pitches.empty() && m.pitches.back() == kSilent) {
-    m.pitches.pop_back();
-    m.onsets.pop_back();
+  while (!line.pitches.empty() && line.pitches.back() == kSilent) {
+    line.pitches.pop_back();
+    line.onsets.pop_back();
+    line.fermatas.pop_back();
   }
-  if (m.pitches.empty()) throw std::runtime_error(name + ": the first part has no notes");
+  if (line.pitches.empty()) throw std::runtime_error(name + ": the first part has no notes");
+  Melody m;
+  m.pitches = std::move(line.pitches);
+  m.onsets = std::move(line.onsets);
+  m.fermatas = std::move(line.fermatas);
+  m.steps_per_bar = line.steps_per_bar;
+  m.pickup_steps = line.pickup_steps;
+  m.tempo_bpm = line.tempo_bpm;
+  m.key = line.key;
   return m;
 }
 
@@ -424,29 +287,9 @@ Melody read_melody_musicxml(const std::string& path) {
 }
 
 Melody parse_melody_mxl(const std::vector<uint8_t>& archive, const std::string& name) {
-  const io::ZipArchive zip(archive, name);
-  constexpr size_t kMaxEntryBytes = 64u << 20;
-  std::string score_path;
-  if (const io::ZipEntry* container = zip.find("META-INF/container.xml")) {
-    const std::vector<uint8_t> bytes = zip.read(*container, 1u << 20);
-    pugi::xml_document doc;
-    if (!doc.load_buffer(bytes.data(), bytes.size())) throw std::runtime_error(name + ": META-INF/container.xml is not well-formed XML");
-    score_path = doc.child("container").child("rootfiles").child("rootfile").attribute("full-path").as_string();
-    if (score_path.empty()) throw std::runtime_error(name + ": META-INF/container.xml names no rootfile");
-  } else {
-    for (const io::ZipEntry& e : zip.entries()) {
-      const bool xml = e.name.size() > 4 && (e.name.compare(e.name.size() - 4, 4, ".xml") == 0 ||
-                                             (e.name.size() > 9 && e.name.compare(e.name.size() - 9, 9, ".musicxml") == 0));
-      if (!xml || e.name.rfind("META-INF/", 0) == 0) continue;
-      if (!score_path.empty()) throw std::runtime_error(name + ": no META-INF/container.xml, and more than one score (" + score_path + ", " + e.name + ")");
-      score_path = e.name;
-    }
-    if (score_path.empty()) throw std::runtime_error(name + ": no META-INF/container.xml and no .musicxml or .xml score inside");
-  }
-  const io::ZipEntry* score = zip.find(score_path);
-  if (score == nullptr) throw std::runtime_error(name + ": the score " + score_path + " named by META-INF/container.xml is not in the archive");
-  const std::vector<uint8_t> bytes = zip.read(*score, kMaxEntryBytes);
-  return parse_melody_musicxml(std::string(bytes.begin(), bytes.end()), name + ":" + score_path);
+  std::string entry;
+  const std::string document = musicxml_of_mxl(archive, name, &entry);
+  return parse_melody_musicxml(document, name + ":" + entry);
 }
 
 Melody read_melody_mxl(const std::string& path) { return parse_melody_mxl(read_melody_file(path), path); }

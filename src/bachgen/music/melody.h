@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bachgen/music/chorale_grid.h"
+#include "bachgen/music/key.h"
 
 namespace bachgen::music {
 
@@ -17,6 +19,9 @@ struct Melody {
   int steps_per_bar = 16;       // from the time signature (4/4 unless one is given)
   int pickup_steps = 0;         // steps before the first bar line (an anacrusis); 0 = none
   double tempo_bpm = 0;         // quarter notes per minute, when the source gives one
+  std::vector<bool> fermatas;   // MusicXML: a note under a fermata starts here (as long as
+                                // pitches); empty from sources without fermatas
+  std::optional<KeyGuess> key;  // MusicXML: the key its first <key> names
   size_t steps() const { return pitches.size(); }
 };
 
@@ -39,8 +44,8 @@ Melody read_melody_midi(const std::string& path);
 Melody parse_melody_midi(const std::vector<uint8_t>& bytes, const std::string& name);
 
 // score-partwise MusicXML: the first part, voice 1 (the first voice met), the top note of each
-// chord; ties, rests, <backup>/<forward> across voices, time signatures and an implicit first
-// measure (a pickup). Throws std::runtime_error "PATH: measure N: PROBLEM".
+// chord; ties, rests, <backup>/<forward> across voices, time signatures, an implicit first
+// measure (a pickup), fermatas and the key (music/musicxml_part.h). Throws std::runtime_error "PATH: measure N: PROBLEM".
 Melody read_melody_musicxml(const std::string& path);
 // The same over a document in memory (`name` for messages); what the fuzz target drives.
 Melody parse_melody_musicxml(const std::string& document, const std::string& name);
