@@ -34,6 +34,9 @@ std::vector<Case> cases() {
   plain.transformer.relative = false, plain.transformer.absolute_positions = true;
   plain.transformer.tie_embeddings = false, plain.transformer.voice_period = 0;
   out.push_back({"absolute-untied", plain});
+  ModelSpec beat = preset("tiny", "satb16");
+  beat.transformer.beat_steps = 4;  // the 16th within the beat (offsets 0 and 5 below: both phases)
+  out.push_back({"beat", beat});
   out.push_back({"lstm-tiny", preset("lstm-tiny", "satb16")});
   ModelSpec lstm = preset("lstm-tiny", "satb16");
   lstm.lstm.d_embed = 10, lstm.lstm.hidden = 12, lstm.lstm.layers = 3;  // blocks of 1 unit

@@ -58,6 +58,7 @@ TEST(ModelInterop, PythonReferenceMatchesBachgenScore) {
   ModelSpec relative = preset("tiny", "satb16");
   relative.transformer.max_relative = 8;          // pieces are longer: clipping is exercised
   relative.transformer.absolute_positions = true;
+  relative.transformer.beat_steps = 4;            // the beat embedding too
   ModelSpec untied = preset("tiny", "satb16");
   untied.transformer.tie_embeddings = false;
   untied.transformer.relative = false;

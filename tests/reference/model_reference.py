@@ -60,6 +60,9 @@ def transformer_logits(w, c, tokens):
     x = w["token_embedding.weight"][ids] * math.sqrt(D)
     if P > 0:
         x = x + w["voice_embedding.weight"][(pos - 1) % P]
+    B = c.get("beat_steps", 0)
+    if B > 0:
+        x = x + w["beat_embedding.weight"][torch.div(pos - 1, P, rounding_mode="floor") % B]
     if c["absolute_positions"]:
         pe = torch.zeros(T, D)
         for i in range(D // 2):

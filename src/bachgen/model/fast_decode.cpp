@@ -552,6 +552,8 @@ class FastTransformer final : public FastDecoder {
     const int64_t d = d_, f = w.d_ff;
     expect_size(w.token_embedding, w.vocab * d, "the token embedding");
     expect_size(w.voice_embedding, w.voice_period * d, "the voice embedding");
+    expect_size(w.beat_embedding, w.beat_steps * d, "the beat embedding");
+    if (w.beat_steps > 0 && w.voice_period <= 0) throw std::invalid_argument("fast transformer: a beat embedding without a voice period");
     expect_size(w.final_norm_w, d, "the final norm"), expect_size(w.final_norm_b, d, "the final norm");
     if (!w.output_w.empty()) expect_size(w.output_w, w.vocab * d, "the output weight"), expect_size(w.output_b, w.vocab, "the output bias");
     if (static_cast<int64_t>(w.blocks.size()) != w.layers) throw std::invalid_argument("fast transformer: weights for another number of layers");
@@ -657,7 +659,7 @@ class FastTransformer final : public FastDecoder {
   int64_t vocab_size() const override { return w_.vocab; }
   int64_t length() const override { return length_; }
   size_t weight_bytes() const override {
-    size_t n = head_.bytes() + sizeof(float) * (w_.token_embedding.size() + w_.voice_embedding.size());
+    size_t n = head_.bytes() + sizeof(float) * (w_.token_embedding.size() + w_.voice_embedding.size() + w_.beat_embedding.size());
     for (const auto& l : layers_) n += l.qkv.bytes() + l.out.bytes() + l.ff1.bytes() + l.ff2.bytes() + sizeof(float) * l.relative_tiles.size();
     return n;
   }
@@ -681,6 +683,14 @@ class FastTransformer final : public FastDecoder {
       const int64_t voice = ((position - 1) % w_.voice_period + w_.voice_period) % w_.voice_period;
       const float* v = &w_.voice_embedding[static_cast<size_t>(voice * d_)];
       for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += v[i];
+    }
+    if (w_.beat_steps > 0) {
+      // floor((position - 1) / P) mod B, as the LibTorch model (the BOS is step -1).
+      const int64_t shifted = position - 1;
+      const int64_t step = shifted >= 0 ? shifted / w_.voice_period : -((-shifted + w_.voice_period - 1) / w_.voice_period);
+      const int64_t beat = (step % w_.beat_steps + w_.beat_steps) % w_.beat_steps;
+      const float* b = &w_.beat_embedding[static_cast<size_t>(beat * d_)];
+      for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += b[i];
     }
     if (w_.absolute_positions) {
       const float p = static_cast<float>(position);

@@ -57,6 +57,8 @@ struct FastTransformerWeights {
   int64_t voice_period = 0;
   std::vector<float> token_embedding;  // (vocab, D)
   std::vector<float> voice_embedding;  // (voice_period, D) or empty
+  int64_t beat_steps = 0;
+  std::vector<float> beat_embedding;   // (beat_steps, D) or empty
   struct Layer {
     std::vector<float> norm1_w, norm1_b, qkv_w, qkv_b, out_w, out_b, relative;  // relative (M, dh)
     std::vector<float> norm2_w, norm2_b, ff1_w, ff1_b, ff2_w, ff2_b;

@@ -71,6 +71,8 @@ std::unique_ptr<FastDecoder> make_fast_decoder(SequenceModelImpl& model, DecodeW
   w.voice_period = c.voice_period;
   w.token_embedding = p("token_embedding.weight", {c.vocab_size, d});
   if (c.voice_period > 0) w.voice_embedding = p("voice_embedding.weight", {c.voice_period, d});
+  w.beat_steps = c.beat_steps;
+  if (c.beat_steps > 0) w.beat_embedding = p("beat_embedding.weight", {c.beat_steps, d});
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string b = "block" + std::to_string(i) + ".";
     FastTransformerWeights::Layer l;

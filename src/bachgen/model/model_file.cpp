@@ -23,6 +23,12 @@ json transformer_json(const TransformerConfig& c) {
           {"dropout", c.dropout}};
 }
 
+json transformer_spec_json(const TransformerConfig& c) {
+  json j = transformer_json(c);
+  if (c.beat_steps > 0) j["beat_steps"] = c.beat_steps;  // absent in files from before it (0)
+  return j;
+}
+
 json lstm_json(const LstmConfig& c) {
   return {{"vocab_size", c.vocab_size}, {"d_embed", c.d_embed}, {"hidden", c.hidden},
           {"layers", c.layers},         {"dropout", c.dropout}};
@@ -33,7 +39,7 @@ json lstm_json(const LstmConfig& c) {
 std::string spec_to_json(const ModelSpec& spec) {
   json j = {{"kind", model_kind_name(spec.kind)}, {"vocab", spec.vocab}};
   if (spec.kind == ModelKind::kTorchScript) return j.dump();
-  j["config"] = spec.kind == ModelKind::kMusicLstm ? lstm_json(spec.lstm) : transformer_json(spec.transformer);
+  j["config"] = spec.kind == ModelKind::kMusicLstm ? lstm_json(spec.lstm) : transformer_spec_json(spec.transformer);
   return j.dump();
 }
 
@@ -55,6 +61,7 @@ ModelSpec spec_from_json(const std::string& text) {
       t.relative = c.at("relative");
       t.absolute_positions = c.at("absolute_positions");
       t.voice_period = c.at("voice_period");
+      t.beat_steps = c.value("beat_steps", int64_t{0});
       t.tie_embeddings = c.at("tie_embeddings");
       t.dropout = c.at("dropout");
     } else if (spec.kind == ModelKind::kMusicLstm) {
@@ -84,7 +91,7 @@ SequenceModel build_model(const ModelSpec& spec) {
 }
 
 std::vector<std::string> preset_names() {
-  return {"tiny", "jsb-small", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill"};
+  return {"tiny", "jsb-small", "jsb-meter", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill"};
 }
 
 ModelSpec preset(const std::string& name, const std::string& vocab) {
@@ -99,6 +106,10 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
     t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.max_relative = 64, t.dropout = 0.0;
   } else if (name == "jsb-small") {
     t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256;
+  } else if (name == "jsb-meter") {
+    // jsb-small that knows where the beat is (issue 18): the 16th within the beat as an input.
+    if (!chorale) throw std::invalid_argument("preset jsb-meter needs a chorale vocabulary (satb16, satb16-onset), not " + vocab);
+    t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256, t.beat_steps = 4, t.dropout = 0.2;
   } else if (name == "jsb-base") {
     t.d_model = 256, t.layers = 6, t.heads = 8, t.d_ff = 1024, t.max_relative = 512;
   } else if (name == "infill-tiny" || name == "jsb-infill") {

@@ -52,6 +52,10 @@ MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : co
   if (config.voice_period > 0) {
     voice_embedding_ = register_module("voice_embedding", torch::nn::Embedding(config.voice_period, config.d_model));
   }
+  if (config.beat_steps > 0) {
+    TORCH_CHECK(config.voice_period > 0, "a beat embedding needs the voice period (the tokens per 16th step)");
+    beat_embedding_ = register_module("beat_embedding", torch::nn::Embedding(config.beat_steps, config.d_model));
+  }
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   for (int64_t i = 0; i < config.layers; ++i) {
     blocks_.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
@@ -67,6 +71,11 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
   if (config_.voice_period > 0) {
     // The BOS sits at position 0, so the first voice (soprano) is at position 1.
     x = x + voice_embedding_((positions - 1).remainder(config_.voice_period));
+  }
+  if (config_.beat_steps > 0) {
+    // The 16th step of a token is floor((position - 1) / P): the BOS is step -1, the last 16th
+    // of a beat; a composition's first step is on a beat.
+    x = x + beat_embedding_(torch::div(positions - 1, config_.voice_period, "floor").remainder(config_.beat_steps));
   }
   if (config_.absolute_positions) {
     // Sinusoids of Vaswani et al.: dimension 2i sin(pos / 10000^(2i/D)), 2i+1 cos.

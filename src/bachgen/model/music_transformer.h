@@ -21,6 +21,8 @@ struct TransformerConfig {
   bool relative = true;           // relative attention; false: plain attention
   bool absolute_positions = false;  // add sinusoidal absolute positions
   int64_t voice_period = 0;       // > 0: add a learned embedding of voice = (position - 1) mod P
+  int64_t beat_steps = 0;         // > 0 (with voice_period): add a learned embedding of the
+                                  // step's 16th within the beat, floor((position - 1) / P) mod B
   bool tie_embeddings = true;     // output projection shares the token embedding
   double dropout = 0.1;
   bool causal = true;             // false: bidirectional attention (the conditioning model)
@@ -63,6 +65,7 @@ class MusicTransformerImpl : public SequenceModelImpl {
   TransformerConfig config_;
   torch::nn::Embedding token_embedding_{nullptr};
   torch::nn::Embedding voice_embedding_{nullptr};
+  torch::nn::Embedding beat_embedding_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   std::vector<TransformerBlock> blocks_;
   torch::nn::LayerNorm final_norm_{nullptr};
