@@ -22,6 +22,16 @@ unsigned mask_of(std::initializer_list<int> pitch_classes, int root) {
 constexpr std::array<int, 7> kMajorScale = {0, 2, 4, 5, 7, 9, 11};
 constexpr std::array<int, 9> kMinorScale = {0, 2, 3, 5, 7, 8, 9, 10, 11};
 
+// One past the last step where any voice sounds (0 for silence).
+size_t sounding_end(const ChoraleGrid& grid) {
+  for (size_t t = grid.steps(); t > 0; --t) {
+    for (int v = 0; v < kVoices; ++v) {
+      if (grid.pitches[t - 1][static_cast<size_t>(v)] != kSilent) return t;
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 bool in_key_scale(int pitch, const KeyGuess& key) {
@@ -35,12 +45,7 @@ bool in_key_scale(int pitch, const KeyGuess& key) {
 }
 
 bool ends_on_tonic(const ChoraleGrid& grid, const KeyGuess& key) {
-  size_t end = 0;
-  for (size_t t = 0; t < grid.steps(); ++t) {
-    for (int v = 0; v < kVoices; ++v) {
-      if (grid.pitches[t][static_cast<size_t>(v)] != kSilent) end = t + 1;
-    }
-  }
+  const size_t end = sounding_end(grid);
   if (end == 0) return false;
   const GridStep& chord = grid.pitches[end - 1];
   const int bass = chord[kVoices - 1];
@@ -71,12 +76,7 @@ bool fits_one_chord(unsigned pitch_class_mask) {
 
 ChoraleFigures chorale_figures(const ChoraleGrid& grid) {
   ChoraleFigures f;
-  size_t end = 0;  // one past the last sounding step
-  for (size_t t = 0; t < grid.steps(); ++t) {
-    for (int v = 0; v < kVoices; ++v) {
-      if (grid.pitches[t][static_cast<size_t>(v)] != kSilent) end = t + 1;
-    }
-  }
+  const size_t end = sounding_end(grid);
   if (end == 0) return f;
   f.pieces = 1;
   f.quarters_x4 = static_cast<int64_t>(end);
