@@ -19,6 +19,7 @@
 
 #include "bachgen/io/files.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/runtime/allocator.h"
 #include "bachgen/runtime/cpu_features.h"
 #include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/train/trainer.h"
@@ -68,8 +69,11 @@ json run_bachgen(const bachgen::train::TrainSettings& base, int64_t warmup, int 
 }
 
 json run_python(const std::string& script, const std::string& shard, const bachgen::train::TrainSettings& s,
-                int64_t warmup, int threads) {
-  const std::string command = "/usr/bin/python3 '" + script + "' --shard '" + shard + "' --preset " + s.preset +
+                int64_t warmup, int threads, bool tuned_malloc) {
+  // The peer gets the same malloc settings as bachgen (runtime/allocator.h) unless asked not to,
+  // so that the ratio compares the training code, not the allocator.
+  const std::string env = tuned_malloc ? "MALLOC_MMAP_MAX_=0 MALLOC_TRIM_THRESHOLD_=1073741824 MALLOC_TOP_PAD_=67108864 " : "";
+  const std::string command = env + "/usr/bin/python3 '" + script + "' --shard '" + shard + "' --preset " + s.preset +
                               " --batch " + std::to_string(s.batch) + " --length " + std::to_string(s.length) +
                               " --threads " + std::to_string(threads) + " --precision " + s.precision +
                               " --steps " + std::to_string(s.steps) + " --warmup-steps " + std::to_string(warmup);
@@ -85,6 +89,7 @@ json run_python(const std::string& script, const std::string& shard, const bachg
 }  // namespace
 
 int main(int argc, char** argv) {
+  const bachgen::runtime::AllocatorTuning allocator = bachgen::runtime::keep_large_allocations();
   bachgen::train::TrainSettings s;
   s.preset = "jsb-small";
   s.steps = 10;
@@ -96,6 +101,7 @@ int main(int argc, char** argv) {
   int64_t warmup = 2;
   int rounds = 2;
   std::string python = "bench/python/train_throughput.py";
+  std::string peer_malloc = "same";
   s.out = "build/bench-data/train-runs";
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -108,6 +114,7 @@ int main(int argc, char** argv) {
     else if (k == "--warmup") warmup = std::stoll(v);
     else if (k == "--rounds") rounds = std::stoi(v);
     else if (k == "--python") python = v;
+    else if (k == "--peer-malloc" && (v == "same" || v == "default")) peer_malloc = v;
     else if (k == "--out") s.out = v;
     else {
       std::fprintf(stderr, "bench_train: unknown option %s\n", k.c_str());
@@ -115,7 +122,8 @@ int main(int argc, char** argv) {
     }
   }
   if (s.data.empty()) {
-    std::fprintf(stderr, "usage: bench_train --data DIR [--preset P --batch B --length L --precision fp32|bf16 ...]\n");
+    std::fprintf(stderr, "usage: bench_train --data DIR [--preset P --batch B --length L --precision fp32|bf16 "
+                         "--peer-malloc same|default ...]\n");
     return 2;
   }
   const int threads = bachgen::runtime::set_threads(0);
@@ -128,7 +136,8 @@ int main(int argc, char** argv) {
   json best_ours, best_theirs;
   for (int r = 0; r < rounds; ++r) {  // alternate, so that both see the same machine state
     const json ours = run_bachgen(s, warmup, r);
-    const json theirs = run_python(python, s.data + "/train.tokens", s, warmup, threads);
+    const json theirs = run_python(python, s.data + "/train.tokens", s, warmup, threads,
+                                     allocator.applied && peer_malloc == "same");
     if (best_ours.is_null() || ours["tokens_per_second"] > best_ours["tokens_per_second"]) best_ours = ours;
     if (best_theirs.is_null() || theirs["tokens_per_second"] > best_theirs["tokens_per_second"]) best_theirs = theirs;
   }
@@ -138,6 +147,8 @@ int main(int argc, char** argv) {
   }
   const json result = {{"cpu", cpu.model_name + " (" + cpu.feature_list() + ")"},
                        {"threads", threads},
+                       {"malloc", allocator.applied ? "large buffers kept in the heap" : "glibc defaults"},
+                       {"peer_malloc", allocator.applied && peer_malloc == "same" ? "same as bachgen" : "glibc defaults"},
                        {"preset", s.preset},
                        {"batch", s.batch},
                        {"length", s.length},
