@@ -129,6 +129,10 @@ int run_prepare(const data::PrepareSettings& s) {
                 "as JSB valid/test (details: %s)\n",
                 r.files, r.seconds, r.skipped, r.duplicates, r.matched, r.excluded,
                 r.manifest.c_str());
+    if (!s.meters.empty()) {
+      std::printf("  meters: %zu MusicXML files in 4/4 or 3/4 read; %zu JSB pieces took the meter and pickup of the one they match\n",
+                  r.meter_files, r.meters);
+    }
   }
   return 0;
 }
@@ -170,6 +174,8 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"satb16", "satb16-onset", "performance388"}));
   prepare_cmd->add_option("--out", prepare.out, "Output folder")->required();
+  prepare_cmd->add_option("--meters", prepare.meters,
+                          "jsb: a folder of MusicXML chorales; each JSB piece takes the meter and pickup of the one it matches");
   prepare_cmd->add_option("--exclude-jsb", prepare.exclude_jsb,
                           "MIDI sources: leave out chorales matching a valid/test piece of this "
                           "Jsb16thSeparated.json");
@@ -273,6 +279,13 @@ int main(int argc, char** argv) {
   train_cmd->add_option("--focal-gamma", tr.focal_gamma, "Focal loss: each token's loss times (1 - p)^gamma (0 = off)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  train_cmd->add_option("--ema", tr.ema, "Keep an exponential moving average of the weights with this decay; validation scores it, best.pt holds it (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99999));
+  train_cmd->add_option("--condition-dropout", tr.condition_dropout,
+                        "Models with conditions: a window's are all unknown with this probability, else each of meter, length, key is")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   train_cmd->add_option("--nproc", tr.nproc, "Data parallel: launch N local worker processes (--batch is the global batch; docs/distributed.md)")
       ->capture_default_str()
       ->check(CLI::Range(0, 256));
@@ -293,9 +306,18 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   add_sampling_options(gen_cmd, gen.sampling, gen.seed);
-  gen_cmd->add_option("--bars", gen.bars, "Chorales: length in 4/4 bars, primer included")
+  gen_cmd->add_option("--bars", gen.bars, "Chorales: length in bars as written (a pickup's bar counts), primer included")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  gen_cmd->add_option("--candidates", gen.candidates,
+                      "Chorales, composers with conditions: candidates per piece, the best kept by rule (0: 16 with --key, else 4)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
+  gen_cmd->add_option("--meter", gen.meter, "Chorales: 4/4 or 3/4")->capture_default_str()->check(CLI::IsMember({"4/4", "3/4"}));
+  gen_cmd->add_option("--pickup", gen.pickup,
+                      "Chorales: the pickup in 16ths (0 = none; -1 = as often as Bach's, for composers with conditions)")
+      ->capture_default_str()
+      ->check(CLI::Range(-1, 11));
   gen_cmd->add_option("--steps", gen.steps, "Chorales: length in 16th steps (instead of --bars); performance: new tokens")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
@@ -368,6 +390,10 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   eval_cmd->add_flag("--json", eval.json, "One JSON object");
+  eval_cmd->add_option("--conditions", eval.conditions,
+                       "Composers with conditions: none (nothing known of the piece: the honest NLL) | known (its meter, length and key)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "known"}));
   eval_cmd->add_option("--decode-weights", eval.decode_weights,
                        "int8 | fp32: score token by token through generation's fast decoder with these weights")
       ->check(CLI::IsMember({"int8", "fp32"}));

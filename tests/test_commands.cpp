@@ -74,18 +74,21 @@ TEST(AnalyzeReport, AReferenceSplitOrOnePieceWrittenInCode) {
 }
 
 TEST(StyleReport, ATableRowPerColumn) {
-  music::StyleColumn a{"mine.mid", {}, {}};
+  music::StyleColumn a{"mine.mid", {}, {}, "D minor"};
   a.stats.sonorities = 7;
   a.figures.pieces = 1;
   a.figures.onsets = 8;
   a.figures.odd_step_onsets = 2;
-  const std::string table = music::style_report({a, {"Bach", {}, {}}}, false);
+  const std::string table = music::style_report({a, {"Bach", {}, {}, {}}}, false);
   EXPECT_NE(table.find("mine.mid"), std::string::npos);
   EXPECT_NE(table.find("Bach"), std::string::npos);
   EXPECT_NE(table.find("odd16 %"), std::string::npos);
   const nlohmann::json j = nlohmann::json::parse(music::style_report({a}, true))[0];
   EXPECT_EQ(j["sonorities"], 7);
   EXPECT_DOUBLE_EQ(j["odd_step_onsets_percent"].get<double>(), 25.0);
+  EXPECT_EQ(j["key"], "D minor");
+  EXPECT_NE(table.find("D minor"), std::string::npos);
+  EXPECT_FALSE(nlohmann::json::parse(music::style_report({{"Bach", {}, {}, {}}}, true))[0].contains("key"));
 }
 
 }  // namespace

@@ -37,6 +37,9 @@ std::vector<Case> cases() {
   ModelSpec beat = preset("tiny", "satb16");
   beat.transformer.beat_steps = 4;  // the 16th within the beat (offsets 0 and 5 below: both phases)
   out.push_back({"beat", beat});
+  ModelSpec conditioned = beat;
+  conditioned.transformer.conditions = true;  // unknown conditions here; ConditionsMatch... sets them
+  out.push_back({"conditions", conditioned});
   out.push_back({"lstm-tiny", preset("lstm-tiny", "satb16")});
   ModelSpec lstm = preset("lstm-tiny", "satb16");
   lstm.lstm.d_embed = 10, lstm.lstm.hidden = 12, lstm.lstm.layers = 3;  // blocks of 1 unit
@@ -99,6 +102,47 @@ TEST(FastDecode, MatchesTheLibTorchStep) {
   }
 }
 
+// A piece's conditions (tokenize/conditions.h) set on both decoders: the same logits, and
+// other logits than with nothing known.
+TEST(FastDecode, ConditionsMatchTheLibTorchStep) {
+  ModelSpec spec = preset("tiny", "satb16");
+  spec.transformer.beat_steps = 4, spec.transformer.conditions = true;
+  SequenceModel m = build(spec);
+  {
+    torch::NoGradGuard no_grad;  // condition embeddings as large as the token embedding's rows
+    for (auto& p : m->named_parameters()) {
+      if (p.key().find("bar_") == 0 || p.key().find("end_") == 0 || p.key().find("key_") == 0) p.value().normal_(0.0, 0.5);
+    }
+  }
+  const auto tokens = random_tokens(m->vocab_size(), 140, 9);
+  const auto fast = make_fast_decoder(*m, DecodeWeights::kFp32);
+  ASSERT_NE(fast, nullptr);
+  const torch::Tensor unknown = fast_logits(*fast, tokens, 0, 16);
+  for (const tokenize::PieceConditions c : {tokenize::PieceConditions{16, 12, 40, 14}, tokenize::PieceConditions{12, 8, 300, 3},
+                                            tokenize::PieceConditions{0, 0, 30, -1}}) {
+    torch::Tensor expected;
+    {
+      torch::InferenceMode guard;
+      DecodeState state;
+      state.conditions = torch::tensor({c.steps_per_bar, c.bar_phase, c.steps, c.key}, torch::kInt64).view({1, 4});
+      std::vector<torch::Tensor> rows;
+      for (int32_t t : tokens) rows.push_back(m->step(torch::full({1, 1}, t, torch::kInt64), state).squeeze(0));
+      expected = torch::stack(rows);
+      // The whole-window forward pass reads the same conditions the same way.
+      std::vector<int64_t> ids(tokens.begin(), tokens.end());
+      const torch::Tensor forward = m->forward(torch::tensor(ids).view({1, -1}), torch::Tensor(), state.conditions).squeeze(0);
+      EXPECT_LT((forward - expected).abs().max().item<double>(), 1e-4) << tokenize::describe(c);
+    }
+    fast->set_conditions(c);
+    const torch::Tensor got = fast_logits(*fast, tokens, 0, 16);
+    const double scale = 1.0 + expected.abs().max().item<double>();
+    EXPECT_LT((got - expected).abs().max().item<double>(), 2e-5 * scale) << tokenize::describe(c);
+    EXPECT_GT((got - unknown).abs().max().item<double>(), 1e-3) << tokenize::describe(c) << ": the conditions changed nothing";
+  }
+  fast->set_conditions({});
+  EXPECT_LT((fast_logits(*fast, tokens, 0, 16) - unknown).abs().max().item<double>(), 1e-6);
+}
+
 TEST(FastDecode, Int8WeightsStayClose) {
   for (const Case& c : cases()) {
     SequenceModel m = build(c.spec);
@@ -111,7 +155,8 @@ TEST(FastDecode, Int8WeightsStayClose) {
     EXPECT_LT(kl, 1e-3) << c.name;
     EXPECT_GT((got - expected).abs().max().item<double>(), 0.0) << c.name << ": int8 changed nothing";
     const auto fp32 = make_fast_decoder(*m, DecodeWeights::kFp32);
-    EXPECT_LT(fast->weight_bytes(), fp32->weight_bytes() / 2) << c.name;
+    // The condition tables stay fp32 (they are looked up, not multiplied): a bit more there.
+    EXPECT_LT(fast->weight_bytes(), fp32->weight_bytes() * (c.name == "conditions" ? 6 : 5) / 10) << c.name;
   }
 }
 

@@ -3,6 +3,8 @@
 // writes a whole number of bars that starts with its primer.
 #include <gtest/gtest.h>
 
+#include "bachgen/generate/composer.h"
+#include "bachgen/generate/errors.h"
 #include "bachgen/generate/generator.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_reader.h"
@@ -185,6 +187,69 @@ TEST(GenerateCommand, TheDecodersWriteTheSameMusic) {
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("--decode-weights"), std::string::npos) << bad.err;
   EXPECT_FALSE(io::is_regular_file(out + "-bad-1.mid"));
+}
+
+// A composer with conditions writes exactly the bars asked for, with a pickup as often as
+// Bach's when none is given, is told the meter, length and key, and both decoders draw the same
+// music from those conditions.
+TEST(Composer, AComposerWithConditionsWritesTheBarsItIsTold) {
+  model::ModelSpec spec = model::preset("tiny", "satb16");
+  spec.transformer.beat_steps = 4, spec.transformer.conditions = true;
+  torch::manual_seed(8);
+  model::SequenceModel m = model::build_model(spec);
+  const std::string path = testing::test_file("conditioned.pt");
+  model::save_model(path, spec, *m);
+  ComposerOptions fast_options, torch_options;
+  fast_options.weights = model::DecodeWeights::kFp32;
+  torch_options.decoder = Decoder::kTorch;
+  Composer fast(path, fast_options), step(path, torch_options);
+  EXPECT_TRUE(fast.conditioned());
+  int pickups = 0;
+  for (uint64_t seed = 1; seed <= 24; ++seed) {
+    ComposeOptions o;
+    o.seed = seed;
+    o.bars = 5;
+    o.key = music::parse_key("D minor");
+    const std::vector<Composition> a = fast.compose(o);
+    ASSERT_EQ(a.size(), 1u);
+    const music::Chorale& c = a[0].chorale;
+    EXPECT_EQ(c.bars(), 5) << seed;
+    EXPECT_EQ(c.steps_per_bar, 16);
+    EXPECT_TRUE(c.pickup_steps == 0 || c.pickup_steps == 4) << c.pickup_steps;
+    EXPECT_EQ(static_cast<int64_t>(c.grid.steps()), c.pickup_steps > 0 ? 4 * 16 + c.pickup_steps : 5 * 16) << seed;
+    pickups += c.pickup_steps > 0;
+    ASSERT_TRUE(a[0].conditions.has_value());
+    EXPECT_EQ(a[0].conditions->key, 14);
+    EXPECT_EQ(a[0].conditions->steps, static_cast<int>(c.grid.steps()));
+    EXPECT_EQ(a[0].conditions->bar_phase, (16 - c.pickup_steps) % 16);
+    EXPECT_EQ(a[0].candidates, 16);  // with a key: the best of 16 by rule
+    if (a[0].key_change) {  // moved there when it was not in it
+      EXPECT_EQ(a[0].key_change->to.substr(0, 1), "D") << a[0].key_change->to;
+    }
+    if (seed <= 3) {
+      EXPECT_EQ(step.compose(o)[0].chorale.grid.pitches, c.grid.pitches) << seed;
+    }
+  }
+  EXPECT_GT(pickups, 8);   // Bach: 71 % in 4/4
+  EXPECT_LT(pickups, 24);
+  // Without a key: the best of 4; --candidates 1 is the model's own draw.
+  ComposeOptions plain;
+  plain.bars = 2;
+  EXPECT_EQ(fast.compose(plain)[0].candidates, 4);
+  plain.candidates = 1;
+  EXPECT_EQ(fast.compose(plain)[0].candidates, 1);
+  plain.candidates = 65;
+  EXPECT_THROW(fast.compose(plain), InputError);
+  // 3/4 without a pickup, and an explicit pickup.
+  ComposeOptions waltz;
+  waltz.bars = 4, waltz.steps_per_bar = 12, waltz.pickup_steps = 0;
+  const music::Chorale w = fast.compose(waltz)[0].chorale;
+  EXPECT_EQ(w.grid.steps(), 48u);
+  EXPECT_EQ(w.steps_per_bar, 12);
+  waltz.pickup_steps = 4;
+  EXPECT_EQ(fast.compose(waltz)[0].chorale.grid.steps(), 3u * 12 + 4);
+  waltz.pickup_steps = 12;
+  EXPECT_THROW(fast.compose(waltz), InputError);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "bachgen/model/model_file.h"
+#include "bachgen/tokenize/conditions.h"
 #include "midi_bytes.h"
 
 namespace bachgen::model {
@@ -92,8 +93,12 @@ TEST(Model, PresetsHaveTheirSizes) {
   // block: 2 norms 2x64, qkv 32x96+96 = 3168, out 32x32+32 = 1056, relative table 64x16 = 1024,
   // ff 32x64+64 = 2112 and 64x32+32 = 2080, so 9568 x 2 blocks; final norm 64. Tied output.
   EXPECT_EQ(build_model(preset("tiny", "satb16"))->parameter_count(), 1600 + 128 + 2 * 9568 + 64);
+  EXPECT_EQ(build_model(preset("compose-tiny", "satb16"))->parameter_count(), 1600 + 128 + 2 * 9568 + 64 + 4 * 32 + 126 * 32);
   // The rest from the formulas of docs/model.md, evaluated independently (Python).
   EXPECT_EQ(build_model(preset("jsb-base", "satb16"))->parameter_count(), 4851200);
+  // jsb-compose by hand: per block 512 + 49,536 + 16,512 + 512 x 32 + 131,712 = 214,656, x 4;
+  // embeddings 6,400 + 512 (voice) + 512 (beat) + (29 + 72 + 25) x 128 (conditions); norm 256.
+  EXPECT_EQ(build_model(preset("jsb-compose", "satb16"))->parameter_count(), 4 * 214656 + 6400 + 512 + 512 + 126 * 128 + 256);
   EXPECT_EQ(build_model(preset("performance-base", "performance388"))->parameter_count(), 19508736);
   EXPECT_EQ(build_model(preset("lstm-tiny", "satb16"))->parameter_count(), 63218);
   EXPECT_EQ(build_model(preset("lstm-base", "satb16"))->parameter_count(), 5817906);
@@ -153,6 +158,64 @@ TEST(Model, DamagedOrForeignFilesAreRefused) {
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   std::ofstream(path, std::ios::binary) << bytes.substr(0, bytes.size() / 2);
   EXPECT_THROW(load_model(path), std::runtime_error);
+}
+
+// The tensor form of the condition indices equals tokenize's scalar functions, for every step
+// of a piece (the BOS at -1 included) and every kind of condition, known or not.
+TEST(Model, ConditionIndicesEqualTheScalarFunctions) {
+  const std::vector<tokenize::PieceConditions> rows = {
+      {16, 0, 300, 0}, {16, 12, 45, 23}, {12, 8, 70, 12}, {0, 0, 0, -1}, {12, 0, 1, 5}, {24, 3, 100, 30}};
+  std::vector<int64_t> flat;
+  for (const auto& c : rows) flat.insert(flat.end(), {c.steps_per_bar, c.bar_phase, c.steps, c.key});
+  const torch::Tensor conditions = torch::tensor(flat).view({-1, 4});
+  const torch::Tensor steps = torch::arange(-1, 330, torch::kInt64).view({1, -1}).expand({static_cast<int64_t>(rows.size()), -1});
+  const auto [bar, end, key] = condition_indices_for_test(steps, conditions);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    for (int64_t t = 0; t < steps.size(1); ++t) {
+      const int64_t step = t - 1;
+      const int64_t i = static_cast<int64_t>(r);
+      ASSERT_EQ(bar[i][t].item<int64_t>(), tokenize::bar_index(rows[r], step)) << r << " step " << step;
+      ASSERT_EQ(end[i][t].item<int64_t>(), tokenize::end_index(rows[r], step)) << r << " step " << step;
+      ASSERT_EQ(key[i][t].item<int64_t>(), tokenize::key_index(rows[r])) << r;
+    }
+  }
+}
+
+// A model with conditions: undefined conditions are the unknown ones, known ones change the
+// logits, and a version-2 file loads back to the same outputs (a file without them stays 1).
+TEST(Model, ConditionsAreInputsAndFormatVersionTwo) {
+  torch::manual_seed(4);
+  ModelSpec spec = preset("tiny", "satb16");
+  spec.transformer.beat_steps = 4, spec.transformer.conditions = true;
+  SequenceModel m = build_model(spec);
+  m->eval();
+  const torch::Tensor tokens = torch::randint(4, 50, {2, 33}, torch::kInt64);
+  const torch::Tensor unknown = torch::tensor({0, 0, 0, -1, 0, 0, 0, -1}, torch::kInt64).view({2, 4});
+  const torch::Tensor known = torch::tensor({16, 12, 40, 2, 12, 0, 9, 21}, torch::kInt64).view({2, 4});
+  EXPECT_TRUE(torch::allclose(m->forward(tokens), m->forward(tokens, torch::Tensor(), unknown)));
+  EXPECT_GT((m->forward(tokens, torch::Tensor(), known) - m->forward(tokens)).abs().max().item<double>(), 1e-4);
+  EXPECT_EQ(format_version_for(spec), 2);
+  EXPECT_EQ(format_version_for(preset("jsb-meter", "satb16")), 1);
+  EXPECT_EQ(format_version_for(preset("jsb-compose", "satb16")), 2);
+  const std::string path = testing::temp_path("model_conditions.pt");
+  save_model(path, spec, *m);
+  const LoadedModel loaded = load_model(path);
+  EXPECT_TRUE(loaded.spec.transformer.conditions);
+  EXPECT_TRUE(torch::equal(m->forward(tokens, torch::Tensor(), known), loaded.model->forward(tokens, torch::Tensor(), known)));
+  // A file from a later format is refused, saying what this program reads.
+  torch::serialize::OutputArchive a;
+  a.write("bachgen_format", c10::IValue(int64_t{3}));
+  a.write("bachgen_spec", c10::IValue(spec_to_json(spec)));
+  const std::string newer = testing::temp_path("model_v3.pt");
+  a.save_to(newer);
+  try {
+    load_model(newer);
+    ADD_FAILURE() << "a version-3 file loaded";
+  } catch (const std::runtime_error& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("model format version 3 is newer than this bachgen reads"), std::string::npos) << what;
+    EXPECT_NE(what.find("version 2 added the composer's conditions"), std::string::npos) << what;
+  }
 }
 
 }  // namespace

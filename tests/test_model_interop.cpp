@@ -59,6 +59,7 @@ TEST(ModelInterop, PythonReferenceMatchesBachgenScore) {
   relative.transformer.max_relative = 8;          // pieces are longer: clipping is exercised
   relative.transformer.absolute_positions = true;
   relative.transformer.beat_steps = 4;            // the beat embedding too
+  relative.transformer.conditions = true;         // and the conditions, unknown (what score does)
   ModelSpec untied = preset("tiny", "satb16");
   untied.transformer.tie_embeddings = false;
   untied.transformer.relative = false;

@@ -148,5 +148,55 @@ TEST(Prepare, JsbAndTheChoraleCorpusWithoutLeaks) {
   }
 }
 
+// --meters: JSB pieces take the meter and pickup of the MusicXML chorale they match; the
+// alignment check holds them to the real data (a piece that ends on a bar line with that
+// pickup), and a MIDI source or a missing folder is refused.
+TEST(Prepare, JsbPiecesTakeTheirMetersFromTheMusicXmlChorales) {
+  BACHGEN_REQUIRE_DATA(jsb_dir, "jsb-chorales");
+  BACHGEN_REQUIRE_DATA(xml_dir, "bach-chorales-musicxml");
+  PrepareSettings s;
+  s.path = jsb_dir + "/Jsb16thSeparated.json";
+  s.meters = xml_dir;
+  s.out = testing::temp_path("prepare_meters");
+  s.force = true;
+  s.progress = false;
+  const PrepareResult r = prepare_dataset(s);
+  EXPECT_EQ(r.meter_files, 392u);
+  EXPECT_EQ(r.meters, 286u);
+  const nlohmann::json m = read_json(r.manifest);
+  const JsbCorpus jsb = load_jsb(s.path);
+  size_t known = 0, bar_ends = 0, pickups = 0;
+  for (const char* split : {"train", "valid", "test"}) {
+    const auto& list = m["meters"][split];
+    ASSERT_EQ(list.size(), jsb.split(split).size()) << split;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (list[i].is_null()) continue;
+      ++known;
+      const int spb = list[i][0], phase = list[i][1];
+      EXPECT_TRUE(spb == 16 || spb == 12);
+      bar_ends += (jsb.split(split)[i].steps() + static_cast<size_t>(phase)) % static_cast<size_t>(spb) == 0;
+      pickups += phase != 0;
+    }
+  }
+  EXPECT_EQ(known, 286u);
+  EXPECT_GE(bar_ends, 280u);  // measured 282: the pickup and the length agree
+  EXPECT_GE(pickups, 190u);   // measured 198
+  s.source = "midi-chorales";
+  try {
+    prepare_dataset(s);
+    ADD_FAILURE() << "--meters with a MIDI source was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("--meters is for the jsb source"), std::string::npos) << e.what();
+  }
+  s.source = "jsb";
+  s.meters = "/no/such/folder";
+  try {
+    prepare_dataset(s);
+    ADD_FAILURE() << "a missing --meters folder was accepted";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("/no/such/folder"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace bachgen::data

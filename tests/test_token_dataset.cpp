@@ -129,3 +129,95 @@ TEST(TokenDataset, EvaluationCoversEveryTargetOnce) {
 
 }  // namespace
 }  // namespace bachgen::data
+
+namespace bachgen::data {
+namespace {
+
+// Conditions ride along with each window: the piece's, with the key moved by the window's
+// transposition; dropped parts are unknown; the tokens are those of a dataset without them.
+TEST(TokenDataset, WindowsCarryTheirPiecesConditions) {
+  const auto shard = chorale_shard({40, 30, 50});
+  WindowOptions plain;
+  plain.length = 16;
+  plain.seed = 3;
+  WindowOptions with = plain;
+  with.conditions = {{16, 12, 40, 2}, {12, 0, 30, 14}, {0, 0, 50, -1}};
+  tokenize::VoiceRanges corpus;  // shifts of -2..+3, as in TranspositionStaysInsideTheVoiceRanges
+  corpus.lowest = {68, 62, 55, 46};
+  corpus.highest = {77, 66, 60, 52};
+  WindowDataset a(shard, plain, corpus), b(shard, with, corpus);
+  int transposed = 0;
+  for (size_t i = 0; i < 40; ++i) {
+    size_t real_a = 0, real_b = 0, start = 0;
+    tokenize::PieceConditions c;
+    const std::vector<int32_t> wa = a.example(i, &real_a);
+    const std::vector<int32_t> wb = b.example(i, &real_b, &start, &c);
+    EXPECT_EQ(wa, wb) << i;
+    // Which piece: its bass (48 + piece) in the first whole step of the window; the key's
+    // move is the soprano's against the untransposed 70..74 pattern.
+    const size_t first = wb[0] == ChoraleTokens::kBos ? 1 : 0;
+    const int bass = wb[first + 3] - ChoraleTokens::kFirstPitch + ChoraleTokens::kLowestPitch;
+    const int alto = wb[first + 1] - ChoraleTokens::kFirstPitch + ChoraleTokens::kLowestPitch;
+    const int shift = alto - 64;
+    const size_t piece = static_cast<size_t>(bass - shift - 48);
+    ASSERT_LT(piece, 3u) << i;
+    tokenize::PieceConditions expected = with.conditions[piece];
+    expected.key = tokenize::transposed_key(expected.key, shift);
+    EXPECT_EQ(c, expected) << i;
+    transposed += shift != 0;
+  }
+  EXPECT_GT(transposed, 10);  // augmentation moved most windows, and their keys with them
+  const TokenBatch batch = b.get_batch({0, 1, 2, 3});
+  ASSERT_TRUE(batch.conditions.defined());
+  EXPECT_EQ(batch.conditions.sizes(), (std::vector<int64_t>{4, 4}));
+  EXPECT_FALSE(a.get_batch({0, 1}).conditions.defined());
+
+  // Dropout 1: everything unknown, always; 0.5: each part sometimes, all of them sometimes.
+  WindowOptions dropped = with;
+  dropped.condition_dropout = 1.0;
+  WindowDataset d(shard, dropped);
+  for (size_t i = 0; i < 20; ++i) {
+    size_t real = 0;
+    tokenize::PieceConditions c;
+    d.example(i, &real, nullptr, &c);
+    EXPECT_EQ(c, tokenize::PieceConditions{}) << i;
+  }
+  WindowOptions half = with;
+  half.condition_dropout = 0.5;
+  WindowDataset h(shard, half);
+  int meter_known = 0, length_known = 0, none_known = 0;
+  for (size_t i = 0; i < 400; ++i) {
+    size_t real = 0;
+    tokenize::PieceConditions c;
+    h.example(i, &real, nullptr, &c);
+    meter_known += c.steps_per_bar != 0;
+    length_known += c.steps != 0;
+    none_known += c.steps == 0 && c.key < 0 && c.steps_per_bar == 0;
+  }
+  // Two of three pieces have a meter: about 400 * 2/3 * 1/4 known (kept with p 0.5 x 0.5).
+  EXPECT_GT(meter_known, 40);
+  EXPECT_LT(meter_known, 100);
+  EXPECT_GT(length_known, 70);   // about 100
+  EXPECT_LT(length_known, 130);
+  EXPECT_GT(none_known, 150);    // at least the half dropped at once
+}
+
+TEST(TokenDataset, EvaluationBatchesCarryConditionsWhenGiven) {
+  const auto shard = chorale_shard({40, 30});
+  const std::vector<tokenize::PieceConditions> c = {{16, 0, 40, 5}, {12, 8, 30, 20}};
+  const std::vector<TokenBatch> batches = evaluation_batches(*shard, 64, 8, &c);
+  ASSERT_EQ(batches.size(), 1u);
+  // Piece 0 (161 tokens) gives 3 windows of 64 targets, piece 1 (121) gives 2.
+  const torch::Tensor rows = batches[0].conditions;
+  ASSERT_EQ(rows.size(0), 5);
+  EXPECT_EQ(rows[0][3].item<int64_t>(), 5);
+  EXPECT_EQ(rows[2][0].item<int64_t>(), 16);
+  EXPECT_EQ(rows[3][1].item<int64_t>(), 8);
+  EXPECT_EQ(rows[4][2].item<int64_t>(), 30);
+  EXPECT_FALSE(evaluation_batches(*shard, 64, 8)[0].conditions.defined());
+  const std::vector<tokenize::PieceConditions> one = {c[0]};
+  EXPECT_THROW(evaluation_batches(*shard, 64, 8, &one), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace bachgen::data

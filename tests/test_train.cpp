@@ -100,6 +100,75 @@ TEST(Train, AnInterruptedRunResumesExactly) {
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i], b[i]) << "step " << i + 1;
 }
 
+// --ema: best.pt holds the average (not the last weights), and an interrupted run resumes it
+// exactly (the average is in last.pt).
+TEST(Train, TheWeightAverageResumesExactly) {
+  const std::string data = write_data();
+  TrainSettings whole = small(data, fresh_run("ema-whole"), "tiny");
+  whole.steps = 16;
+  whole.ema = 0.9;
+  whole.eval_every = 16;
+  train_model(whole);
+  TrainSettings part = whole;
+  part.out = fresh_run("ema-parts");
+  part.stop_after = 7;
+  train_model(part);
+  part.resume = true;
+  part.stop_after = 0;
+  train_model(part);
+  const auto params = [](const std::string& path) { return model::load_model(path).model->parameters(); };
+  const auto a = params(best_checkpoint_path(whole.out)), b = params(best_checkpoint_path(part.out));
+  const auto last = params(last_checkpoint_path(whole.out));
+  ASSERT_EQ(a.size(), b.size());
+  double moved = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_TRUE(torch::equal(a[i], b[i])) << "parameter " << i;
+    moved = std::max(moved, (a[i] - last[i]).abs().max().item<double>());
+  }
+  EXPECT_GT(moved, 1e-4);  // the average is not the last weights
+}
+
+// A composer with conditions trains on them (the manifest's meters, each piece's length and
+// key), validation logs the NLL both ways, and `eval --conditions` scores both ways.
+TEST(Train, AComposerWithConditionsIsScoredBothWays) {
+  const std::string data = write_data();
+  std::ofstream(data + "/manifest.json") << R"({"meters": {"train": [[16, 0], [16, 12], null, [12, 0], [16, 0], [16, 4]],
+                                                "valid": [[16, 0], [16, 12], [16, 0], [12, 0], [16, 0], [16, 0]]}})";
+  TrainSettings s = small(data, fresh_run("conditioned"), "compose-tiny");
+  s.steps = 30;
+  s.eval_every = 30;
+  train_model(s);
+  std::ifstream in(s.out + "/metrics.jsonl");
+  int validations = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line);
+    if (!j.contains("valid_nll")) continue;
+    ++validations;
+    EXPECT_TRUE(j.contains("valid_nll_conditioned")) << line;
+    EXPECT_NE(j["valid_nll"].get<double>(), j["valid_nll_conditioned"].get<double>()) << line;
+  }
+  EXPECT_EQ(validations, 1);
+  const std::string best = best_checkpoint_path(s.out);
+  const std::string common = "eval --model '" + best + "' --data '" + data + "' --split valid --json";
+  const testing::CliResult none = testing::run_command(BACHGEN_CLI, common);
+  const testing::CliResult known = testing::run_command(BACHGEN_CLI, common + " --conditions known");
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  ASSERT_EQ(known.exit_code, 0) << known.err;
+  const nlohmann::json a = nlohmann::json::parse(none.out), b = nlohmann::json::parse(known.out);
+  EXPECT_EQ(a["conditions"], "none");
+  EXPECT_EQ(b["conditions"], "known");
+  EXPECT_NE(a["nll_per_token"].get<double>(), b["nll_per_token"].get<double>());
+  EXPECT_EQ(a["tokens"], b["tokens"]);
+  // A model without conditions cannot be told them.
+  TrainSettings plain = small(data, fresh_run("unconditioned"), "tiny");
+  plain.steps = 2;
+  train_model(plain);
+  const testing::CliResult refused = testing::run_command(
+      BACHGEN_CLI, "eval --model '" + last_checkpoint_path(plain.out) + "' --data '" + data + "' --split valid --conditions known");
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("has no conditions"), std::string::npos) << refused.err;
+}
+
 TEST(Train, AResumeRebuildsTheRunsOwnModelWhateverThePreset) {
   const std::string data = write_data();
   TrainSettings s = small(data, fresh_run("respec"), "tiny");
@@ -132,7 +201,7 @@ TEST(Train, SettingsJsonRecordsEverySetting) {
   const std::vector<std::string> fields = {
       "data", "preset", "out", "resume", "steps", "batch", "length", "accumulate", "schedule", "lr", "min_lr", "warmup",
       "weight_decay", "clip", "label_smoothing", "dropout", "augment", "eval_every", "checkpoint_every", "log_every",
-      "patience", "eval_window", "seed", "precision", "device", "workers", "focal_gamma", "quiet", "stop_after",
+      "patience", "eval_window", "seed", "precision", "device", "workers", "focal_gamma", "condition_dropout", "ema", "quiet", "stop_after",
       "max_minutes", "overfit_one_batch", "nproc", "bucket_mb", "overlap", "dist_timeout"};
   for (const std::string& f : fields) EXPECT_TRUE(j.contains(f)) << f;
   EXPECT_EQ(j.size(), fields.size());

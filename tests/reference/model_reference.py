@@ -63,6 +63,9 @@ def transformer_logits(w, c, tokens):
     B = c.get("beat_steps", 0)
     if B > 0:
         x = x + w["beat_embedding.weight"][torch.div(pos - 1, P, rounding_mode="floor") % B]
+    if c.get("conditions", False):
+        # docs/model.md#conditions: scored with nothing known, every index is 0 (unknown).
+        x = x + w["bar_embedding.weight"][0] + w["end_embedding.weight"][0] + w["key_embedding.weight"][0]
     if c["absolute_positions"]:
         pe = torch.zeros(T, D)
         for i in range(D // 2):

@@ -1,6 +1,7 @@
 // `bachgen analyze`.
 #include "bachgen/commands/analyze_command.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "bachgen/data/jsb.h"
@@ -8,6 +9,7 @@
 #include "bachgen/midi/midi_reader.h"
 #include "bachgen/music/chorale_figures.h"
 #include "bachgen/music/chorale_xml.h"
+#include "bachgen/music/key.h"
 #include "bachgen/music/score.h"
 #include "bachgen/music/style_report.h"
 #include "bachgen/music/voice_leading.h"
@@ -25,11 +27,12 @@ std::vector<ChoraleGrid> jsb_grids(const data::JsbRef& ref) {
 }
 
 StyleColumn analyze_grids(const std::string& name, const std::vector<ChoraleGrid>& grids) {
-  StyleColumn column{name, {}, {}};
+  StyleColumn column{name, {}, {}, {}};
   for (const ChoraleGrid& g : grids) {
     column.stats.add(analyze_grid(g));
     column.figures.add(chorale_figures(g));
   }
+  if (grids.size() == 1 && grids[0].steps() > 0) column.key = guess_key(grids[0]).name();
   return column;
 }
 
@@ -37,7 +40,7 @@ StyleColumn analyze_grids(const std::string& name, const std::vector<ChoraleGrid
 
 std::string analyze_report(const AnalyzeSettings& settings) {
   std::vector<StyleColumn> columns;
-  StyleColumn total{"all inputs", {}, {}};
+  StyleColumn total{"all inputs", {}, {}, {}};
   for (const std::string& path : settings.inputs) {
     StyleColumn column;
     try {
@@ -66,7 +69,19 @@ std::string analyze_report(const AnalyzeSettings& settings) {
         if (score.voices() != kVoices) {
           throw std::runtime_error("has " + std::to_string(score.voices()) + " voices; analyze needs 4 (S, A, T, B)");
         }
-        column = analyze_grids(path, {score_to_grid(score)});
+        // From its first beat, as a MusicXML file: the silent beats in front of a pickup go.
+        ChoraleGrid grid = score_to_grid(score);
+        size_t silent = 0;
+        while (silent < grid.steps() && std::all_of(grid.pitches[silent].begin(), grid.pitches[silent].end(),
+                                                    [](int8_t p) { return p == kSilent; })) {
+          ++silent;
+        }
+        const size_t drop = silent - silent % 4;
+        if (drop > 0 && drop < grid.steps()) {
+          grid.pitches.erase(grid.pitches.begin(), grid.pitches.begin() + static_cast<std::ptrdiff_t>(drop));
+          if (grid.knows_onsets()) grid.onsets.erase(grid.onsets.begin(), grid.onsets.begin() + static_cast<std::ptrdiff_t>(drop));
+        }
+        column = analyze_grids(path, {grid});
       }
     } catch (const std::exception& e) {
       const std::string what = e.what();

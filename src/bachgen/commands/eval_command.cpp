@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "bachgen/data/chorale_corpus.h"
+#include "bachgen/data/piece_conditions.h"
 #include "bachgen/data/token_shard.h"
 #include "bachgen/model/model_file.h"
 #include "bachgen/runtime/bundled_models.h"
@@ -30,8 +31,15 @@ train::EvalResult evaluate(const EvalSettings& s) {
       if (!s.decode_weights.empty()) throw std::runtime_error("--decode-weights: the conditioning model is not decoded token by token");
       return evaluate_harmonization(*loaded.model, shard, !s.mean_field);
     }
-    if (!s.decode_weights.empty()) return evaluate_shard_decoded(*loaded.model, shard, s.window, s.decode_weights);
-    return evaluate_shard(*loaded.model, shard, s.window);
+    if (s.conditions != "none" && s.conditions != "known") throw std::runtime_error("--conditions must be none or known");
+    if (s.conditions == "known" && !(loaded.spec.kind == model::ModelKind::kMusicTransformer && loaded.spec.transformer.conditions)) {
+      throw std::runtime_error("--conditions known: " + s.model + " has no conditions (docs/model.md#conditions)");
+    }
+    std::vector<tokenize::PieceConditions> conditions;
+    if (s.conditions == "known") conditions = data::shard_conditions(shard, data::read_split_meters(s.data, data::split_name(split)));
+    const auto* given = s.conditions == "known" ? &conditions : nullptr;
+    if (!s.decode_weights.empty()) return evaluate_shard_decoded(*loaded.model, shard, s.window, s.decode_weights, given);
+    return evaluate_shard(*loaded.model, shard, s.window, given);
   } catch (const std::runtime_error& e) {
     throw std::runtime_error(s.data + " (" + s.split + "): " + e.what());
   }
@@ -70,15 +78,17 @@ std::string eval_report(const EvalSettings& s) {
     j["nll_per_token"] = r.nll_per_token;
     j["window"] = s.window;
     j["decoder"] = s.decode_weights.empty() ? "forward" : "fast " + s.decode_weights;
+    j["conditions"] = s.conditions;
     if (r.nll_per_step > 0) j["nll_per_step"] = r.nll_per_step;
     return j.dump() + "\n";
   }
   char buf[512];
   std::snprintf(buf, sizeof buf,
-                "%s on %s/%s%s: %lld pieces, %lld tokens\n  NLL %.4f nats per token%s, accuracy %.4f, "
+                "%s on %s/%s%s%s: %lld pieces, %lld tokens\n  NLL %.4f nats per token%s, accuracy %.4f, "
                 "perplexity %.3f\n",
                 s.model.c_str(), s.data.c_str(), s.split.c_str(),
                 s.decode_weights.empty() ? "" : (" (fast decoder, " + s.decode_weights + " weights)").c_str(),
+                s.conditions == "known" ? " (conditions known)" : "",
                 static_cast<long long>(r.pieces),
                 static_cast<long long>(r.tokens), r.nll_per_token,
                 r.nll_per_step > 0 ? (" (" + std::to_string(r.nll_per_step).substr(0, 6) + " per 16th step)").c_str() : "",

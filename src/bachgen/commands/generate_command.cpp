@@ -150,7 +150,12 @@ GenerateReport run_generate(const GenerateSettings& s) {
   o.sampling = s.sampling;
   o.seed = s.seed;
   o.count = s.count;
-  o.steps = s.steps > 0 ? s.steps : s.bars * kStepsPerBar;
+  if (s.meter != "4/4" && s.meter != "3/4") throw InputError(Input::kOption, "--meter is 4/4 or 3/4, not '" + s.meter + "'");
+  o.steps_per_bar = s.meter == "3/4" ? 12 : kStepsPerBar;
+  o.pickup_steps = s.pickup;
+  o.candidates = s.candidates;
+  o.steps = s.steps > 0 ? s.steps : s.bars * o.steps_per_bar;
+  o.bars = s.steps > 0 ? 0 : s.bars;
   o.full_length = s.full_length;
   o.voice_leading = rules;
   o.key = key;
@@ -178,6 +183,10 @@ GenerateReport run_generate(const GenerateSettings& s) {
   std::string key_lines;
   for (size_t r = 0; r < pieces.size(); ++r) {
     const std::string name = s.out + (pieces.size() == 1 ? "" : "-" + std::to_string(r + 1));
+    if (const auto& told = pieces[r].conditions) {
+      key_lines += name + ": told " + tokenize::describe(*told) +
+                   (pieces[r].candidates > 1 ? "; the best of " + std::to_string(pieces[r].candidates) + " candidates" : "") + "\n";
+    }
     if (const auto& change = pieces[r].key_change) {
       key_lines += name + ": composed in " + change->from + ", transposed by " + std::to_string(change->semitones) + " semitones into " +
                    change->to + (change->mode_matches ? "" : " (no candidate was in the requested mode: try other seeds)") + "\n";

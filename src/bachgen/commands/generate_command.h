@@ -22,7 +22,9 @@ struct GenerateSettings {
   int64_t primer_steps = 16;    // chorales: keep the primer's first N 16th steps (0 = all of it)
   SamplingOptions sampling;
   uint64_t seed = 1;
-  int64_t bars = 16;            // chorales: the output's length in 4/4 bars, primer included
+  int64_t bars = 16;            // chorales: the output's length in bars as written, primer included
+  std::string meter = "4/4";    // chorales: 4/4 | 3/4
+  int pickup = -1;              // chorales: the pickup in 16ths; < 0: as often as Bach's (composers with conditions)
   int64_t steps = 0;            // > 0: the length in 16th steps instead (chorales), or new tokens (performance)
   int count = 1;                // samples: NAME.mid (+ .musicxml), or NAME-1.mid ... NAME-N.mid
   double tempo = 80;            // chorales: quarter notes per minute
@@ -34,6 +36,7 @@ struct GenerateSettings {
   std::string audio = "wav";    // wav | flac | none: NAME.wav / NAME.flac through FluidSynth
   std::string soundfont;        // empty: render/audio.h's default
   std::string key;              // chorales: "D minor", "Eb major" ...: transpose the result into it
+  int candidates = 0;           // chorales, composers with conditions: candidates per piece (0: 16 with a key, else 4)
   std::string out;              // NAME, without extension
   double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (generate/errors.h) past it
 };

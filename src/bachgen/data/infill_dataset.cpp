@@ -100,7 +100,7 @@ TokenBatch infill_rows(const std::vector<std::vector<int32_t>>& tokens,
   const int64_t w = static_cast<int64_t>(width);
   TokenBatch b{torch::full({rows, w}, ChoraleTokens::kEos, torch::kInt64),
                torch::full({rows, w}, ChoraleTokens::kPad, torch::kInt64), torch::zeros({rows, w}, torch::kFloat32),
-               torch::zeros({rows}, torch::kInt64)};
+               torch::zeros({rows}, torch::kInt64), torch::Tensor()};
   auto input = b.input.accessor<int64_t, 2>();
   auto target = b.target.accessor<int64_t, 2>();
   auto mask = b.mask.accessor<float, 2>();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <iterator>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -19,6 +20,7 @@
 #include "bachgen/io/files.h"
 #include "bachgen/io/progress.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/chorale_xml.h"
 #include "bachgen/music/score.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/tokenize/augment.h"
@@ -154,6 +156,8 @@ Inputs check_settings(const PrepareSettings& s) {
   if (in.jsb_source && !s.exclude_jsb.empty()) {
     throw std::runtime_error("--exclude-jsb is for MIDI sources; JSB keeps its own split");
   }
+  if (!in.jsb_source && !s.meters.empty()) throw std::runtime_error("--meters is for the jsb source (MIDI files have their own meters)");
+  if (!s.meters.empty() && !io::is_directory(s.meters)) throw std::runtime_error(s.meters + ": not a folder of MusicXML chorales");
   return in;
 }
 
@@ -180,6 +184,17 @@ void hash_inputs(const PrepareSettings& s, Inputs& in) {
       if (::stat((s.path + "/" + n).c_str(), &st) == 0) {
         const int64_t meta[3] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
                                  static_cast<int64_t>(st.st_mtim.tv_nsec)};
+        input_hash.add(meta, sizeof meta);
+      }
+    }
+  }
+  if (!s.meters.empty()) {
+    input_hash.add("meters");
+    for (const std::string& n : io::list_files(s.meters, {".xml", ".musicxml", ".mxl"}, false)) {
+      struct stat st {};
+      input_hash.add(n);
+      if (::stat((s.meters + "/" + n).c_str(), &st) == 0) {
+        const int64_t meta[2] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec)};
         input_hash.add(meta, sizeof meta);
       }
     }
@@ -319,12 +334,65 @@ void exclude_jsb_holdout(const std::vector<Piece>& pieces, const Inputs& in, con
   }
 }
 
+// 6b. With --meters (jsb): each JSB piece's meter and pickup, from the MusicXML chorale it
+// matches (chorale_corpus.h's matcher; the best soprano + bass similarity), kept only when the
+// two agree on where the soprano changes pitch over their first bars, so that the JSB grid's
+// first step is the file's first note. [steps_per_bar, bar_phase] or null, per piece.
+std::vector<json> jsb_meters(const PrepareSettings& s, const Inputs& in, const std::vector<Piece>& pieces, PrepareResult& result) {
+  std::vector<json> out(pieces.size());
+  if (s.meters.empty()) return out;
+  std::vector<music::Chorale> files;
+  for (const std::string& n : io::list_files(s.meters, {".xml", ".musicxml", ".mxl"}, false)) {
+    try {
+      music::Chorale c = music::read_chorale_musicxml(s.meters + "/" + n);
+      if (c.steps_per_bar == 16 || c.steps_per_bar == 12) files.push_back(std::move(c));
+    } catch (const std::exception&) {
+      // A file that does not read (a change of meter, tuplets) gives no meter: not an error.
+    }
+  }
+  result.meter_files = files.size();
+  std::vector<music::ChoraleGrid> grids;
+  for (const music::Chorale& c : files) grids.push_back(c.grid);
+  const JsbCorpus corpus =
+      parse_jsb(std::string_view(reinterpret_cast<const char*>(in.jsb_bytes.data()), in.jsb_bytes.size()), s.path);
+  // Best match per JSB piece.
+  std::map<std::pair<int, size_t>, std::pair<double, size_t>> best;
+  for (const ChoraleMatch& m : match_chorales(grids, corpus)) {
+    const auto key = std::make_pair(static_cast<int>(m.jsb_split), m.jsb_index);
+    const double score = m.soprano + m.bass;
+    auto it = best.find(key);
+    if (it == best.end() || score > it->second.first) best[key] = {score, m.midi_index};
+  }
+  auto changes = [](const music::ChoraleGrid& g, size_t n) {
+    std::vector<size_t> at;
+    for (size_t t = 1; t < std::min(n, g.steps()); ++t) {
+      if (g.pitches[t][0] != g.pitches[t - 1][0]) at.push_back(t);
+    }
+    return at;
+  };
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const auto slash = pieces[i].name.find('/');
+    const auto it = best.find({static_cast<int>(pieces[i].split), std::stoul(pieces[i].name.substr(slash + 1))});
+    if (it == best.end()) continue;
+    const music::Chorale& c = files[it->second.second];
+    const size_t window = static_cast<size_t>(4 * c.steps_per_bar);
+    const std::vector<size_t> a = changes(pieces[i].grid, window), b = changes(c.grid, window);
+    std::vector<size_t> common;
+    std::set_intersection(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(common));
+    if (a.empty() || 10 * common.size() < 9 * std::max(a.size(), b.size())) continue;  // not aligned at the first step
+    out[i] = json::array({c.steps_per_bar, (c.steps_per_bar - c.pickup_steps) % c.steps_per_bar});
+    ++result.meters;
+  }
+  return out;
+}
+
 // 7. The shards and the manifest, each written atomically.
 void write_shards_and_manifest(const PrepareSettings& s, const Inputs& in, const std::vector<Piece>& pieces, const Selection& sel,
                                PrepareResult& result) {
   const VocabId vocab = in.vocab;
   std::array<TokenShard, 3> shards;
-  std::array<json, 3> split_names;
+  std::array<json, 3> split_names, split_meters;
+  const std::vector<json> meters = jsb_meters(s, in, pieces, result);
   tokenize::VoiceRanges ranges;
   music::GridStats grid_totals;
   for (auto& shard : shards) shard.vocab = vocab;
@@ -333,6 +401,7 @@ void write_shards_and_manifest(const PrepareSettings& s, const Inputs& in, const
     const size_t sp = static_cast<size_t>(pieces[i].split);
     shards[sp].add_piece(pieces[i].tokens);
     split_names[sp].push_back(pieces[i].name);
+    split_meters[sp].push_back(meters[i]);
     grid_totals.off_grid_onsets += pieces[i].grid_stats.off_grid_onsets;
     grid_totals.divisi_steps += pieces[i].grid_stats.divisi_steps;
     if (vocab != VocabId::kPerformance388 && pieces[i].split == Split::kTrain) {
@@ -373,6 +442,13 @@ void write_shards_and_manifest(const PrepareSettings& s, const Inputs& in, const
                                           {"tokens", shards[i].tokens.size()},
                                           {"bytes", bytes.size()},
                                           {"names", split_names[i].is_null() ? json::array() : split_names[i]}};
+  }
+  if (!s.meters.empty()) {
+    manifest["source"]["meters"] = s.meters;
+    for (Split sp : kSplits) {
+      const size_t i = static_cast<size_t>(sp);
+      manifest["meters"][split_name(sp)] = split_meters[i].is_null() ? json::array() : split_meters[i];
+    }
   }
   if (vocab != VocabId::kPerformance388) manifest["voice_ranges"] = {{"lowest", ranges.lowest}, {"highest", ranges.highest}};
   if (!in.jsb_source) {

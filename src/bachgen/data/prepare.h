@@ -17,6 +17,8 @@ struct PrepareSettings {
   std::string out;             // output folder (created)
   std::string exclude_jsb;     // MIDI sources: leave out chorales that match a valid or test
                                // piece of this Jsb16thSeparated.json (no JSB test leak)
+  std::string meters;          // jsb: a folder of MusicXML chorales; each JSB piece takes the meter
+                               // and pickup of the file it matches (manifest "meters", docs/data.md)
   int threads = 0;             // worker threads; 0 = every core
   bool force = false;          // rebuild even when the inputs are unchanged
   bool progress = true;        // a progress bar (or lines) on stderr
@@ -31,6 +33,8 @@ struct PrepareResult {
   size_t duplicates = 0;  // byte-identical copies of an earlier file
   size_t excluded = 0;    // matched a JSB valid/test piece
   size_t matched = 0;     // matched any JSB piece
+  size_t meters = 0;      // --meters: JSB pieces that took a matching file's meter and pickup
+  size_t meter_files = 0; // --meters: MusicXML files read (in 4/4 or 3/4)
   double seconds = 0;
   std::string manifest;   // path of manifest.json
 };

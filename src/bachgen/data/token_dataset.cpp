@@ -2,6 +2,8 @@
 #include "bachgen/data/token_dataset.h"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 #include "bachgen/tokenize/performance388.h"
 #include "bachgen/runtime/splitmix.h"
@@ -44,7 +46,7 @@ WindowDataset::WindowDataset(std::shared_ptr<const TokenShard> shard, WindowOpti
 }
 
 std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
-                                            size_t* start_out) const {
+                                            size_t* start_out, tokenize::PieceConditions* conditions_out) const {
   SplitMix rng{options_.seed * 0x100000001B3ull ^ (index + 1) * 0x9E3779B97F4A7C15ull};
   // A token position uniformly over the shard: longer pieces give more windows.
   const uint64_t position = rng.below(cumulative_.back());
@@ -61,6 +63,7 @@ std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
   const uint16_t* tokens = shard_->piece(piece);
   std::vector<int32_t> window(tokens + start, tokens + std::min(piece_length, start + want));
 
+  int transposed = 0;
   if (options_.augment) {
     if (chorale_) {
       const std::vector<int32_t> whole(tokens, tokens + piece_length);
@@ -69,6 +72,7 @@ std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
           options_.max_transpose);
       const int k = lo + static_cast<int>(rng.below(static_cast<uint64_t>(hi - lo + 1)));
       tokenize::transpose_chorale_tokens(window.data(), window.size(), k);
+      transposed = k;
     } else {
       const int span = std::min(options_.max_transpose, 3);
       const int k = -span + static_cast<int>(rng.below(static_cast<uint64_t>(2 * span + 1)));
@@ -84,6 +88,23 @@ std::vector<int32_t> WindowDataset::example(size_t index, size_t* real_tokens,
   }
   *real_tokens = window.size();
   if (start_out) *start_out = start;
+  if (conditions_out) {
+    // Drawn after everything else, so that the tokens of an example do not depend on them.
+    tokenize::PieceConditions c;
+    if (piece < options_.conditions.size()) {
+      c = options_.conditions[piece];
+      c.key = tokenize::transposed_key(c.key, transposed);
+      const double p = options_.condition_dropout;
+      if (p > 0) {
+        auto drop = [&rng, p] { return rng.uniform() < p; };
+        const bool all = drop();
+        if (drop() || all) c.steps_per_bar = 0, c.bar_phase = 0;
+        if (drop() || all) c.steps = 0;
+        if (drop() || all) c.key = -1;
+      }
+    }
+    *conditions_out = c;
+  }
   window.resize(want, pad_of(shard_->vocab));
   return window;
 }
@@ -95,13 +116,14 @@ struct Window {
   std::vector<int32_t> tokens;
   size_t real = 0;
   size_t start = 0;
+  tokenize::PieceConditions conditions;
 };
 
 // The collate: input = first L tokens, target = last L, mask = 1 on real targets.
-TokenBatch collate(const Window* windows, int64_t count, int64_t length) {
+TokenBatch collate(const Window* windows, int64_t count, int64_t length, bool with_conditions) {
   TokenBatch batch{torch::empty({count, length}, torch::kInt64),
                    torch::empty({count, length}, torch::kInt64),
-                   torch::zeros({count, length}, torch::kFloat32), torch::empty({count}, torch::kInt64)};
+                   torch::zeros({count, length}, torch::kFloat32), torch::empty({count}, torch::kInt64), torch::Tensor()};
   auto input = batch.input.accessor<int64_t, 2>();
   auto target = batch.target.accessor<int64_t, 2>();
   auto mask = batch.mask.accessor<float, 2>();
@@ -115,6 +137,11 @@ TokenBatch collate(const Window* windows, int64_t count, int64_t length) {
       mask[i][t] = static_cast<size_t>(t) + 1 < w.real ? 1.0f : 0.0f;
     }
   }
+  if (with_conditions) {
+    std::vector<tokenize::PieceConditions> rows;
+    for (int64_t i = 0; i < count; ++i) rows.push_back(windows[i].conditions);
+    batch.conditions = conditions_tensor(rows);
+  }
   return batch;
 }
 
@@ -123,12 +150,29 @@ TokenBatch collate(const Window* windows, int64_t count, int64_t length) {
 TokenBatch WindowDataset::get_batch(std::vector<size_t> indices) {
   std::vector<Window> windows(indices.size());
   for (size_t i = 0; i < indices.size(); ++i) {
-    windows[i].tokens = example(indices[i], &windows[i].real, &windows[i].start);
+    windows[i].tokens = example(indices[i], &windows[i].real, &windows[i].start, &windows[i].conditions);
   }
-  return collate(windows.data(), static_cast<int64_t>(windows.size()), options_.length);
+  return collate(windows.data(), static_cast<int64_t>(windows.size()), options_.length, !options_.conditions.empty());
 }
 
-std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t length, int64_t batch) {
+torch::Tensor conditions_tensor(const std::vector<tokenize::PieceConditions>& rows) {
+  torch::Tensor t = torch::empty({static_cast<int64_t>(rows.size()), 4}, torch::kInt64);
+  auto a = t.accessor<int64_t, 2>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    a[static_cast<int64_t>(i)][0] = rows[i].steps_per_bar;
+    a[static_cast<int64_t>(i)][1] = rows[i].bar_phase;
+    a[static_cast<int64_t>(i)][2] = rows[i].steps;
+    a[static_cast<int64_t>(i)][3] = rows[i].key;
+  }
+  return t;
+}
+
+std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t length, int64_t batch,
+                                           const std::vector<tokenize::PieceConditions>* conditions) {
+  if (conditions && conditions->size() != shard.pieces()) {
+    throw std::invalid_argument("evaluation_batches: " + std::to_string(conditions->size()) + " conditions for " +
+                                std::to_string(shard.pieces()) + " pieces");
+  }
   TORCH_CHECK(length > 0 && batch > 0, "evaluation_batches: length and batch must be positive");
   const int32_t pad = pad_of(shard.vocab);
   std::vector<Window> windows;
@@ -137,7 +181,8 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
     const uint16_t* tokens = shard.piece(p);
     for (size_t start = 0; start + 1 < n; start += static_cast<size_t>(length)) {
       const size_t end = std::min(n, start + static_cast<size_t>(length) + 1);
-      Window w{std::vector<int32_t>(tokens + start, tokens + end), end - start, start};
+      Window w{std::vector<int32_t>(tokens + start, tokens + end), end - start, start,
+               conditions ? (*conditions)[p] : tokenize::PieceConditions{}};
       w.tokens.resize(static_cast<size_t>(length) + 1, pad);
       windows.push_back(std::move(w));
     }
@@ -148,7 +193,7 @@ std::vector<TokenBatch> evaluation_batches(const TokenShard& shard, int64_t leng
     // Columns past the longest window of the batch would be padding only: leave them out.
     size_t longest = 2;
     for (int64_t i = 0; i < count; ++i) longest = std::max(longest, windows[first + static_cast<size_t>(i)].real);
-    batches.push_back(collate(windows.data() + first, count, static_cast<int64_t>(longest) - 1));
+    batches.push_back(collate(windows.data() + first, count, static_cast<int64_t>(longest) - 1, conditions != nullptr));
   }
   return batches;
 }

@@ -12,8 +12,10 @@
 #include "bachgen/generate/generator.h"
 #include "bachgen/io/files.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/music/chorale_figures.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/bundled_models.h"
+#include "bachgen/runtime/splitmix.h"
 #include "bachgen/tokenize/satb16.h"
 
 namespace bachgen::generate {
@@ -107,7 +109,8 @@ Composer::Composer(const std::string& model, const ComposerOptions& options) : s
     throw InputError(Input::kModel, shown + " is a " + spec.vocab + " model: the composer writes four-part chorales (satb16 or satb16-onset)");
   }
   state_->options = options;
-  state_->info = {path, spec.kind, vocab, model::spec_shape(spec), state_->loaded.model->parameter_count()};
+  state_->info = {path, spec.kind, vocab, model::spec_shape(spec), state_->loaded.model->parameter_count(),
+                  spec.kind == model::ModelKind::kMusicTransformer && spec.transformer.conditions};
   if (options.decoder == Decoder::kFast && options.use_cache) {
     torch::InferenceMode inference;
     state_->loaded.model->eval();
@@ -121,10 +124,46 @@ Composer& Composer::operator=(Composer&&) noexcept = default;
 
 const ModelInfo& Composer::info() const { return state_->info; }
 
+bool Composer::conditioned() const { return state_->info.conditions; }
+
+namespace {
+
+// Bach's share of chorales that open with a quarter pickup, by meter (the JSB pieces whose
+// MusicXML twin gives a meter, all splits: 4/4 182 of 257, 3/4 12 of 29; docs/generation.md).
+int auto_pickup(int steps_per_bar, uint64_t seed) {
+  runtime::SplitMix64 rng{seed * 0x9E3779B97F4A7C15ull + 0x5851F42D4C957F2Dull};
+  const double share = steps_per_bar == 12 ? 12.0 / 29.0 : 182.0 / 257.0;
+  return rng.uniform() < share ? 4 : 0;
+}
+
+}  // namespace
+
 std::vector<Composition> Composer::compose(const ComposeOptions& o, const music::ChoraleGrid* primer_grid, ComposeStats* stats) {
   State& st = *state_;
   const tokenize::VocabId vocab = st.info.vocab;
   if (o.count < 1) throw InputError(Input::kOption, "the count must be at least 1");
+  if (o.steps_per_bar != 16 && o.steps_per_bar != 12) throw InputError(Input::kOption, "the meter is 4/4 or 3/4");
+  if (o.pickup_steps >= o.steps_per_bar) throw InputError(Input::kOption, "the pickup must be shorter than a bar");
+  const bool conditioned = st.info.conditions;
+  // The meter and pickup; a composer with conditions is told them, and the length in bars.
+  // Composers without conditions start on a downbeat (their EOS falls on bar lines counted from
+  // step 0); with a primer the pickup is the one asked for, else none.
+  const int pickup = !conditioned               ? 0
+                     : primer_grid != nullptr   ? std::max(0, o.pickup_steps)
+                     : o.pickup_steps >= 0      ? o.pickup_steps
+                                                : auto_pickup(o.steps_per_bar, o.seed);
+  int64_t length = o.steps;
+  if (o.bars > 0) length = pickup > 0 ? (o.bars - 1) * o.steps_per_bar + pickup : o.bars * o.steps_per_bar;
+  std::optional<tokenize::PieceConditions> conditions;
+  if (conditioned) {
+    tokenize::PieceConditions c;
+    c.steps_per_bar = o.steps_per_bar;
+    c.bar_phase = (o.steps_per_bar - pickup) % o.steps_per_bar;
+    c.steps = static_cast<int>(length);
+    if (o.key) c.key = o.key->tonic + (o.key->minor ? 12 : 0);
+    conditions = c;
+  }
+  const bool candidates = o.key && !conditioned;  // the older composers' way to a key
   std::vector<int32_t> primer{ChoraleTokens::kBos};
   if (primer_grid != nullptr) {
     try {
@@ -137,12 +176,12 @@ std::vector<Composition> Composer::compose(const ComposeOptions& o, const music:
       const size_t keep = 1 + 4 * static_cast<size_t>(o.primer_steps);
       if (primer.size() > keep) primer.resize(keep);
     }
-  } else if (o.key) {
-    const std::vector<int32_t> conditioned = st.key_primer(*o.key, o.seed);
-    if (!conditioned.empty()) primer = conditioned;
+  } else if (candidates) {
+    const std::vector<int32_t> key_beat = st.key_primer(*o.key, o.seed);
+    if (!key_beat.empty()) primer = key_beat;
   }
   const int64_t primer_steps = static_cast<int64_t>(primer.size() - 1) / 4;
-  if (o.steps <= primer_steps) {
+  if (length <= primer_steps) {
     throw InputError(Input::kLength, "the primer already has " + std::to_string(primer_steps) + " steps; ask for more than that");
   }
   GenerateOptions g;
@@ -151,23 +190,28 @@ std::vector<Composition> Composer::compose(const ComposeOptions& o, const music:
   // The key's mode is had by drawing eight candidates per piece and keeping those in the mode
   // first; the kept ones are then transposed to the requested tonic.
   constexpr int kKeyCandidates = 8;
-  g.count = o.key ? kKeyCandidates * o.count : o.count;
+  const int per_piece = conditioned ? (o.candidates > 0 ? o.candidates : o.key ? 16 : 4) : 1;
+  if (o.candidates < 0 || o.candidates > 64) throw InputError(Input::kOption, "the candidates per piece are 0 (automatic) to 64");
+  g.count = candidates ? kKeyCandidates * o.count : per_piece * o.count;
+  g.conditions = conditions;
   g.use_cache = st.options.use_cache;
   g.fast_decoder = st.options.decoder == Decoder::kFast;
   g.decode_weights = st.options.weights;
   g.fast = st.fast.get();
   g.time_limit_seconds = o.time_limit_seconds;
   g.eos = ChoraleTokens::kEos;
-  g.max_new_tokens = 4 * o.steps - static_cast<int64_t>(primer.size() - 1);
+  g.max_new_tokens = 4 * length - static_cast<int64_t>(primer.size() - 1);
   ChoraleGrammar grammar;
   grammar.onset_vocab = vocab == tokenize::VocabId::kSatb16Onset;
   grammar.voice_leading = o.voice_leading == music::VoiceLeading::kStrict;
-  grammar.allow_eos = !o.full_length;
+  grammar.steps_per_bar = o.steps_per_bar;
+  // A composer that knows where the piece ends writes all of it.
+  grammar.allow_eos = !o.full_length && !conditioned;
   const std::shared_ptr<int64_t> fallbacks = grammar.fallbacks;
   g.constraint = grammar;
   GenerateStats gs;
   std::vector<std::vector<int32_t>> rows = generate_tokens(*st.loaded.model, primer, g, &gs);
-  if (o.key) {
+  if (candidates) {
     std::vector<std::vector<int32_t>> matching, other;
     for (std::vector<int32_t>& row : rows) {
       (music::guess_key(decode_row(row, vocab)).minor == o.key->minor ? matching : other).push_back(std::move(row));
@@ -175,13 +219,42 @@ std::vector<Composition> Composer::compose(const ComposeOptions& o, const music:
     rows = std::move(matching);
     for (auto& row : other) rows.push_back(std::move(row));
     rows.resize(static_cast<size_t>(o.count));
+  } else if (per_piece > 1) {
+    // Each piece's candidates are rows [r * per_piece, (r + 1) * per_piece): keep the best by
+    // rule (composer.h), the first drawn on a tie.
+    std::vector<std::vector<int32_t>> kept;
+    for (int r = 0; r < o.count; ++r) {
+      int best = -1, best_rank = -1;
+      for (int j = 0; j < per_piece; ++j) {
+        const music::ChoraleGrid grid = decode_row(rows[static_cast<size_t>(r * per_piece + j)], vocab);
+        const music::KeyGuess heard = music::guess_key(grid);
+        int rank = music::ends_on_tonic(grid, heard) ? 1 : 0;
+        if (o.key && heard.minor == o.key->minor) rank += 2 + (heard.tonic == o.key->tonic ? 4 : 0);
+        if (rank > best_rank) best = j, best_rank = rank;
+      }
+      kept.push_back(std::move(rows[static_cast<size_t>(r * per_piece + best)]));
+    }
+    rows = std::move(kept);
   }
   std::vector<Composition> out;
   for (const std::vector<int32_t>& row : rows) {
     Composition c;
     c.chorale.grid = decode_row(row, vocab);
     c.chorale.tempo = o.tempo;
-    if (o.key) {
+    c.chorale.steps_per_bar = o.steps_per_bar;
+    c.chorale.pickup_steps = pickup;
+    c.conditions = conditions;
+    c.candidates = per_piece;
+    if (conditioned && o.key) {
+      // Told the key: kept as it is when it is in that key, else moved there like the others.
+      const music::KeyGuess heard = music::guess_key(c.chorale.grid);
+      if (heard.tonic == o.key->tonic && heard.minor == o.key->minor) {
+        c.chorale.key = *o.key;
+      } else {
+        c.key_change = music::transpose_into_key(c.chorale.grid, *o.key);
+        if (c.key_change->mode_matches) c.chorale.key = *o.key;
+      }
+    } else if (o.key) {
       c.key_change = music::transpose_into_key(c.chorale.grid, *o.key);
       if (c.key_change->mode_matches) c.chorale.key = *o.key;
     }

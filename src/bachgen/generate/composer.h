@@ -17,6 +17,7 @@
 #include "bachgen/music/chorale.h"
 #include "bachgen/music/key.h"
 #include "bachgen/music/voice_leading.h"
+#include "bachgen/tokenize/conditions.h"
 #include "bachgen/tokenize/vocab.h"
 
 namespace bachgen::generate {
@@ -41,6 +42,7 @@ struct ModelInfo {
   tokenize::VocabId vocab = tokenize::VocabId::kSatb16;
   std::string shape;            // model::spec_shape
   int64_t parameters = 0;
+  bool conditions = false;      // the model reads the piece's bar position, end and key
 };
 
 struct ComposeOptions {
@@ -48,18 +50,35 @@ struct ComposeOptions {
   uint64_t seed = 1;            // piece r of `count` draws from its own stream of this seed
   int count = 1;
   int64_t steps = 256;          // the length in 16ths, primer included (16 bars of 4/4)
+  // > 0: the length in bars as written (a pickup's bar counts), in place of `steps`: a
+  // composer with conditions then writes exactly that many bars and knows where they end.
+  int64_t bars = 0;
+  int steps_per_bar = 16;       // the meter: 16 = 4/4, 12 = 3/4
+  // The pickup in 16ths (0 = start on a downbeat); < 0: as often as Bach's chorales of this meter
+  // have one (a quarter), drawn once per call from the seed, so all `count` pieces share it.
+  // Composers without conditions always start on a downbeat.
+  int pickup_steps = -1;
   bool full_length = false;     // never end early at a bar line (no EOS before the length)
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
-  // Compose in this key: eight candidates per piece, those in the key's mode first, each then
-  // transposed to its tonic; without a primer the first beat of a JSB chorale in that mode leads.
+  // Compose in this key. A composer with conditions is told the key (and mode) and composes in
+  // it. Others: eight candidates per piece, those in the key's mode first, each then transposed
+  // to its tonic; without a primer the first beat of a JSB chorale in that mode leads.
   std::optional<music::KeyGuess> key;
+  // A composer with conditions draws this many candidates per piece and keeps the best by rule:
+  // in the key asked for (tonic and mode, then mode), then ending on its tonic triad, then the
+  // first drawn. 0: 16 with a key, else 4 (docs/results.md measured both). The one kept, when not
+  // in the key asked for, is then transposed into it as for other composers. Composers without
+  // conditions ignore it.
+  int candidates = 0;
   int64_t primer_steps = 16;    // of a primer, the first N 16ths are kept (0 = all of it)
   double tempo = 80;            // of the result
   double time_limit_seconds = 0;  // > 0: TimeLimitExceeded (errors.h) once it passes
 };
 
 struct Composition {
-  music::Chorale chorale;
+  music::Chorale chorale;       // with its meter and pickup
+  std::optional<tokenize::PieceConditions> conditions;  // what a composer with conditions was told
+  int candidates = 1;           // drawn for this piece; the one kept is the best by ComposeOptions::candidates' rule
   std::optional<music::KeyChange> key_change;  // with ComposeOptions::key
 };
 
@@ -81,6 +100,8 @@ class Composer {
   Composer& operator=(Composer&&) noexcept;
 
   const ModelInfo& info() const;
+  // Whether the model reads the piece's conditions (bar, end, key: tokenize/conditions.h).
+  bool conditioned() const;
 
   // `primer`: the music to continue (its first primer_steps 16ths), or none. Throws
   // InputError (kPrimer, kLength) for a primer the vocabulary cannot hold or a length not

@@ -51,6 +51,7 @@ std::vector<std::vector<int32_t>> generate_fast(model::FastDecoder& fast, const 
     Rng rng = row_rng(o.seed, r);
     std::vector<int32_t> row = primer;
     row.reserve(primer.size() + static_cast<size_t>(o.max_new_tokens));
+    fast.set_conditions(o.conditions.value_or(tokenize::PieceConditions{}));
     fast.reset(/*offset=*/0, static_cast<int64_t>(primer.size()) + o.max_new_tokens);
     const float* logits = nullptr;
     for (int32_t t : primer) logits = fast.step(t), ++calls;
@@ -108,6 +109,13 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
   std::vector<bool> done(static_cast<size_t>(n), false);
   std::vector<uint8_t> allowed(static_cast<size_t>(vocab));
   model::DecodeState state;
+  if (o.conditions) {
+    const tokenize::PieceConditions& c = *o.conditions;
+    state.conditions = torch::tensor({int64_t{c.steps_per_bar}, int64_t{c.bar_phase}, int64_t{c.steps}, int64_t{c.key}}, torch::kInt64)
+                           .view({1, 4})
+                           .expand({n, 4})
+                           .contiguous();
+  }
   torch::Tensor logits;  // (N, V) for the next position
   int64_t calls = 0;
   if (o.use_cache) {
@@ -125,7 +133,7 @@ std::vector<std::vector<int32_t>> generate_tokens(model::SequenceModelImpl& m, c
       std::vector<int64_t> flat;
       for (const auto& row : rows) flat.insert(flat.end(), row.begin(), row.end());
       const torch::Tensor tokens = torch::tensor(flat, torch::kInt64).view({n, static_cast<int64_t>(rows[0].size())});
-      logits = m.forward(tokens).select(1, tokens.size(1) - 1);
+      logits = m.forward(tokens, torch::Tensor(), state.conditions).select(1, tokens.size(1) - 1);
       ++calls;
     }
     const torch::Tensor host = logits.to(torch::kFloat32).contiguous();

@@ -9,12 +9,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "bachgen/generate/sampler.h"
 #include "bachgen/model/fast_decode.h"
 #include "bachgen/music/voice_leading.h"
+#include "bachgen/tokenize/conditions.h"
 
 namespace bachgen::model {
 class SequenceModelImpl;
@@ -42,6 +44,9 @@ struct GenerateOptions {
   // one); null: made for this call.
   model::FastDecoder* fast = nullptr;
   Constraint constraint;       // optional
+  // What every row's piece is, for models with conditions (tokenize/conditions.h); none:
+  // nothing known. Other models ignore it.
+  std::optional<tokenize::PieceConditions> conditions;
   double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
 };
 

@@ -42,7 +42,7 @@ Harmonizer::Harmonizer(const std::string& model) : state_(std::make_unique<State
     throw InputError(Input::kModel, (model.empty() ? std::string("jsb-infill") : model) + " is a " + model::model_kind_name(spec.kind) +
                                         " (a next-token model); harmonizing needs a conditioning model (chorale-infill), e.g. the bundled jsb-infill");
   }
-  state_->info = {path, spec.kind, tokenize::VocabId::kSatb16, model::spec_shape(spec), state_->loaded.model->parameter_count()};
+  state_->info = {path, spec.kind, tokenize::VocabId::kSatb16, model::spec_shape(spec), state_->loaded.model->parameter_count(), false};
 }
 
 Harmonizer::~Harmonizer() = default;

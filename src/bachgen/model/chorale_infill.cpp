@@ -42,7 +42,7 @@ ChoraleInfillImpl::ChoraleInfillImpl(const TransformerConfig& config) : config_(
   output_ = register_module("output", torch::nn::Linear(config_.d_model, kVoices * config_.vocab_size));
 }
 
-torch::Tensor ChoraleInfillImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset) {
+torch::Tensor ChoraleInfillImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset, const torch::Tensor&) {
   TORCH_CHECK(tokens.dim() == 2 && tokens.size(1) % kVoices == 0,
               "the conditioning model reads whole steps: (B, 4S) tokens, got ", tokens.sizes());
   const int64_t b = tokens.size(0), steps = tokens.size(1) / kVoices, d = config_.d_model, v = config_.vocab_size;

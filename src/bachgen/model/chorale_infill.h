@@ -25,7 +25,8 @@ class ChoraleInfillImpl : public SequenceModelImpl {
 
   // tokens (B, 4S) -> logits (B, 4S, V). `offset` (B), optional: each row's first token's
   // position in its piece (a multiple of 4), so that steps keep their place in the bar.
-  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& offset = torch::Tensor()) override;
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& offset = torch::Tensor(),
+                        const torch::Tensor& conditions = torch::Tensor()) override;  // conditions: unused
   // Not an autoregressive model: throws std::logic_error.
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }

@@ -554,6 +554,12 @@ class FastTransformer final : public FastDecoder {
     expect_size(w.voice_embedding, w.voice_period * d, "the voice embedding");
     expect_size(w.beat_embedding, w.beat_steps * d, "the beat embedding");
     if (w.beat_steps > 0 && w.voice_period <= 0) throw std::invalid_argument("fast transformer: a beat embedding without a voice period");
+    if (w.conditions) {
+      if (w.voice_period <= 0) throw std::invalid_argument("fast transformer: conditions without a voice period");
+      expect_size(w.bar_embedding, tokenize::kBarIndices * d, "the bar embedding");
+      expect_size(w.end_embedding, tokenize::kEndIndices * d, "the end embedding");
+      expect_size(w.key_embedding, tokenize::kKeyIndices * d, "the key embedding");
+    }
     expect_size(w.final_norm_w, d, "the final norm"), expect_size(w.final_norm_b, d, "the final norm");
     if (!w.output_w.empty()) expect_size(w.output_w, w.vocab * d, "the output weight"), expect_size(w.output_b, w.vocab, "the output bias");
     if (static_cast<int64_t>(w.blocks.size()) != w.layers) throw std::invalid_argument("fast transformer: weights for another number of layers");
@@ -599,6 +605,8 @@ class FastTransformer final : public FastDecoder {
     relative_scores_.assign(static_cast<size_t>(threads_ * m_pad_), 0.0f);
     reset(0, 64);
   }
+
+  void set_conditions(const tokenize::PieceConditions& conditions) override { conditions_ = conditions; }
 
   void reset(int64_t offset, int64_t capacity) override {
     offset_ = offset;
@@ -659,7 +667,8 @@ class FastTransformer final : public FastDecoder {
   int64_t vocab_size() const override { return w_.vocab; }
   int64_t length() const override { return length_; }
   size_t weight_bytes() const override {
-    size_t n = head_.bytes() + sizeof(float) * (w_.token_embedding.size() + w_.voice_embedding.size() + w_.beat_embedding.size());
+    size_t n = head_.bytes() + sizeof(float) * (w_.token_embedding.size() + w_.voice_embedding.size() + w_.beat_embedding.size() +
+                                                w_.bar_embedding.size() + w_.end_embedding.size() + w_.key_embedding.size());
     for (const auto& l : layers_) n += l.qkv.bytes() + l.out.bytes() + l.ff1.bytes() + l.ff2.bytes() + sizeof(float) * l.relative_tiles.size();
     return n;
   }
@@ -691,6 +700,14 @@ class FastTransformer final : public FastDecoder {
       const int64_t beat = (step % w_.beat_steps + w_.beat_steps) % w_.beat_steps;
       const float* b = &w_.beat_embedding[static_cast<size_t>(beat * d_)];
       for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += b[i];
+    }
+    if (w_.conditions) {
+      const int64_t shifted = position - 1;
+      const int64_t step = shifted >= 0 ? shifted / w_.voice_period : -((-shifted + w_.voice_period - 1) / w_.voice_period);
+      const float* bar = &w_.bar_embedding[static_cast<size_t>(tokenize::bar_index(conditions_, step) * d_)];
+      const float* end = &w_.end_embedding[static_cast<size_t>(tokenize::end_index(conditions_, step) * d_)];
+      const float* key = &w_.key_embedding[static_cast<size_t>(tokenize::key_index(conditions_) * d_)];
+      for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += bar[i] + end[i] + key[i];
     }
     if (w_.absolute_positions) {
       const float p = static_cast<float>(position);
@@ -769,6 +786,7 @@ class FastTransformer final : public FastDecoder {
   std::vector<Layer> layers_;
   GemvMatrix head_;
   int64_t offset_ = 0, length_ = 0, capacity_ = 0;
+  tokenize::PieceConditions conditions_;
   std::vector<float> x_, qkv_, attn_, proj_, ff_, logits_, scores_, norm_, relative_scores_;
 };
 

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/tokenize/conditions.h"
+
 namespace bachgen::model {
 
 class SequenceModelImpl;
@@ -59,6 +61,8 @@ struct FastTransformerWeights {
   std::vector<float> voice_embedding;  // (voice_period, D) or empty
   int64_t beat_steps = 0;
   std::vector<float> beat_embedding;   // (beat_steps, D) or empty
+  bool conditions = false;             // the three condition embeddings (tokenize/conditions.h)
+  std::vector<float> bar_embedding, end_embedding, key_embedding;  // (kBarIndices | kEndIndices | kKeyIndices, D)
   struct Layer {
     std::vector<float> norm1_w, norm1_b, qkv_w, qkv_b, out_w, out_b, relative;  // relative (M, dh)
     std::vector<float> norm2_w, norm2_b, ff1_w, ff1_b, ff2_w, ff2_b;
@@ -75,6 +79,9 @@ class FastDecoder {
   // Starts a sequence whose first token sits at absolute position `offset`; `capacity` tokens
   // are expected (more are fine: the cache grows).
   virtual void reset(int64_t offset, int64_t capacity) = 0;
+  // What the piece is, for models with conditions (others ignore it); kept across resets until
+  // set again. Default: everything unknown.
+  virtual void set_conditions(const tokenize::PieceConditions& conditions) { (void)conditions; }
   // Consumes `token` at the next position; returns the next position's logits (vocab floats,
   // valid until the next call).
   virtual const float* step(int32_t token) = 0;

@@ -73,6 +73,12 @@ std::unique_ptr<FastDecoder> make_fast_decoder(SequenceModelImpl& model, DecodeW
   if (c.voice_period > 0) w.voice_embedding = p("voice_embedding.weight", {c.voice_period, d});
   w.beat_steps = c.beat_steps;
   if (c.beat_steps > 0) w.beat_embedding = p("beat_embedding.weight", {c.beat_steps, d});
+  w.conditions = c.conditions;
+  if (c.conditions) {
+    w.bar_embedding = p("bar_embedding.weight", {tokenize::kBarIndices, d});
+    w.end_embedding = p("end_embedding.weight", {tokenize::kEndIndices, d});
+    w.key_embedding = p("key_embedding.weight", {tokenize::kKeyIndices, d});
+  }
   for (int64_t i = 0; i < c.layers; ++i) {
     const std::string b = "block" + std::to_string(i) + ".";
     FastTransformerWeights::Layer l;

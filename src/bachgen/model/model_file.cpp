@@ -26,6 +26,7 @@ json transformer_json(const TransformerConfig& c) {
 json transformer_spec_json(const TransformerConfig& c) {
   json j = transformer_json(c);
   if (c.beat_steps > 0) j["beat_steps"] = c.beat_steps;  // absent in files from before it (0)
+  if (c.conditions) j["conditions"] = true;              // format version 2
   return j;
 }
 
@@ -35,6 +36,10 @@ json lstm_json(const LstmConfig& c) {
 }
 
 }  // namespace
+
+int64_t format_version_for(const ModelSpec& spec) {
+  return spec.kind == ModelKind::kMusicTransformer && spec.transformer.conditions ? 2 : 1;
+}
 
 std::string spec_to_json(const ModelSpec& spec) {
   json j = {{"kind", model_kind_name(spec.kind)}, {"vocab", spec.vocab}};
@@ -62,6 +67,7 @@ ModelSpec spec_from_json(const std::string& text) {
       t.absolute_positions = c.at("absolute_positions");
       t.voice_period = c.at("voice_period");
       t.beat_steps = c.value("beat_steps", int64_t{0});
+      t.conditions = c.value("conditions", false);
       t.tie_embeddings = c.at("tie_embeddings");
       t.dropout = c.at("dropout");
     } else if (spec.kind == ModelKind::kMusicLstm) {
@@ -91,7 +97,7 @@ SequenceModel build_model(const ModelSpec& spec) {
 }
 
 std::vector<std::string> preset_names() {
-  return {"tiny", "jsb-small", "jsb-meter", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill"};
+  return {"tiny", "jsb-small", "jsb-meter", "jsb-compose", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill", "compose-tiny"};
 }
 
 ModelSpec preset(const std::string& name, const std::string& vocab) {
@@ -102,14 +108,24 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
   TransformerConfig& t = s.transformer;
   t.vocab_size = v;
   t.voice_period = chorale ? 4 : 0;
-  if (name == "tiny") {
+  if (name == "tiny" || name == "compose-tiny") {
     t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.max_relative = 64, t.dropout = 0.0;
+    if (name == "compose-tiny") {  // tests: tiny with the beat and the conditions
+      if (!chorale) throw std::invalid_argument("preset compose-tiny needs a chorale vocabulary, not " + vocab);
+      t.beat_steps = 4, t.conditions = true;
+    }
   } else if (name == "jsb-small") {
     t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256;
   } else if (name == "jsb-meter") {
     // jsb-small that knows where the beat is (issue 18): the 16th within the beat as an input.
     if (!chorale) throw std::invalid_argument("preset jsb-meter needs a chorale vocabulary (satb16, satb16-onset), not " + vocab);
     t.d_model = 128, t.layers = 3, t.heads = 4, t.d_ff = 512, t.max_relative = 256, t.beat_steps = 4, t.dropout = 0.2;
+  } else if (name == "jsb-compose") {
+    // The composer of issue 18: the beat, and the piece's bar position, end and key as inputs
+    // (tokenize/conditions.h); relative distances over 512 tokens (8 bars of 4/4).
+    if (!chorale) throw std::invalid_argument("preset jsb-compose needs a chorale vocabulary (satb16, satb16-onset), not " + vocab);
+    t.d_model = 128, t.layers = 4, t.heads = 4, t.d_ff = 512, t.max_relative = 512, t.beat_steps = 4, t.dropout = 0.2;
+    t.conditions = true;
   } else if (name == "jsb-base") {
     t.d_model = 256, t.layers = 6, t.heads = 8, t.d_ff = 1024, t.max_relative = 512;
   } else if (name == "infill-tiny" || name == "jsb-infill") {
@@ -147,7 +163,7 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
 
 void save_model(const std::string& path, const ModelSpec& spec, SequenceModelImpl& model) {
   torch::serialize::OutputArchive archive;
-  archive.write("bachgen_format", c10::IValue(kModelFormatVersion));
+  archive.write("bachgen_format", c10::IValue(format_version_for(spec)));
   archive.write("bachgen_spec", c10::IValue(spec_to_json(spec)));
   const std::vector<torch::Tensor> params = model.parameters();
   if (!params.empty() && params.front().scalar_type() == torch::kBFloat16) {
@@ -218,9 +234,10 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
   if (!archive.try_read("bachgen_format", version) || !version.isInt()) {
     return load_torchscript(path, expected_vocab);
   }
-  if (version.toInt() > kModelFormatVersion) {
+  if (version.toInt() > kModelFormatVersion || version.toInt() < 1) {
     throw fail("model format version " + std::to_string(version.toInt()) +
-               " is newer than this bachgen reads (" + std::to_string(kModelFormatVersion) + ")");
+               (version.toInt() < 1 ? " is not one bachgen wrote" : " is newer than this bachgen reads") +
+               " (it reads 1 and 2; " + kModelFormatHistory + ")");
   }
   if (!archive.try_read("bachgen_spec", spec_json) || !spec_json.isString()) {
     throw fail("the model file has no config");

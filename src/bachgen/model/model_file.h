@@ -12,7 +12,13 @@
 
 namespace bachgen::model {
 
-inline constexpr int64_t kModelFormatVersion = 1;
+// 1: the first. 2 (issue 18): a transformer may have the condition embeddings
+// (bar_embedding, end_embedding, key_embedding; config "conditions": true). Files without
+// them are still written as version 1; a program that reads only 1 refuses a version-2 file as
+// newer, and this one refuses anything past 2 naming what it knows.
+inline constexpr int64_t kModelFormatVersion = 2;
+inline constexpr const char* kModelFormatHistory =
+    "version 2 added the composer's conditions: bar position, steps to the end, key";
 
 // Everything needed to build a model again.
 struct ModelSpec {
@@ -21,6 +27,10 @@ struct ModelSpec {
   TransformerConfig transformer;
   LstmConfig lstm;
 };
+
+// The version a file of this spec is written with: 1 unless it needs what 2 added, so that
+// older programs still read it.
+int64_t format_version_for(const ModelSpec& spec);
 
 std::string spec_to_json(const ModelSpec& spec);
 ModelSpec spec_from_json(const std::string& json_text);  // throws std::invalid_argument

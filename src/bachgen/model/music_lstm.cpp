@@ -18,7 +18,7 @@ MusicLstmImpl::MusicLstmImpl(const LstmConfig& config) : config_(config) {
   output_ = register_module("output", torch::nn::Linear(config.hidden, config.vocab_size));
 }
 
-torch::Tensor MusicLstmImpl::forward(const torch::Tensor& tokens, const torch::Tensor&) {
+torch::Tensor MusicLstmImpl::forward(const torch::Tensor& tokens, const torch::Tensor&, const torch::Tensor&) {
   const auto out = lstm_->forward(embedding_(tokens));  // (B, T, hidden)
   return output_(apply_dropout(dropout_, std::get<0>(out)));             // (B, T, V)
 }

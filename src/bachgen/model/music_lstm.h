@@ -23,7 +23,8 @@ class MusicLstmImpl : public SequenceModelImpl {
   explicit MusicLstmImpl(const LstmConfig& config);
 
   torch::Tensor forward(const torch::Tensor& tokens,
-                        const torch::Tensor& offset = torch::Tensor()) override;
+                        const torch::Tensor& offset = torch::Tensor(),
+                        const torch::Tensor& conditions = torch::Tensor()) override;
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }
   ModelKind kind() const override { return ModelKind::kMusicLstm; }

@@ -2,7 +2,9 @@
 #include "bachgen/model/music_transformer.h"
 
 #include "bachgen/model/fast_dropout.h"
+#include "bachgen/tokenize/conditions.h"
 
+#include <array>
 #include <cmath>
 
 namespace bachgen::model {
@@ -56,6 +58,14 @@ MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : co
     TORCH_CHECK(config.voice_period > 0, "a beat embedding needs the voice period (the tokens per 16th step)");
     beat_embedding_ = register_module("beat_embedding", torch::nn::Embedding(config.beat_steps, config.d_model));
   }
+  if (config.conditions) {
+    TORCH_CHECK(config.voice_period > 0, "conditions need the voice period (the tokens per 16th step)");
+    bar_embedding_ = register_module("bar_embedding", torch::nn::Embedding(tokenize::kBarIndices, config.d_model));
+    end_embedding_ = register_module("end_embedding", torch::nn::Embedding(tokenize::kEndIndices, config.d_model));
+    key_embedding_ = register_module("key_embedding", torch::nn::Embedding(tokenize::kKeyIndices, config.d_model));
+    torch::NoGradGuard no_grad;  // small, like the other additive embeddings at the start
+    for (torch::nn::Embedding* e : {&bar_embedding_, &end_embedding_, &key_embedding_}) (*e)->weight.normal_(0.0, 0.02);
+  }
   dropout_ = register_module("dropout", torch::nn::Dropout(config.dropout));
   for (int64_t i = 0; i < config.layers; ++i) {
     blocks_.push_back(register_module("block" + std::to_string(i), TransformerBlock(config)));
@@ -66,7 +76,32 @@ MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : co
   }
 }
 
-torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const torch::Tensor& positions) {
+namespace {
+
+// tokenize::bar_index, end_index and key_index over tensors: steps (B, T), conditions (B, 4)
+// -> three (B, T) index tensors. tests/test_model.cpp holds them to the scalar functions.
+std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const torch::Tensor& conditions) {
+  const torch::Tensor c = conditions.to(steps.device(), torch::kInt64);
+  const torch::Tensor spb = c.select(1, 0).unsqueeze(1), phase = c.select(1, 1).unsqueeze(1);
+  const torch::Tensor total = c.select(1, 2).unsqueeze(1), key = c.select(1, 3).unsqueeze(1);
+  const torch::Tensor zero = torch::zeros_like(steps);
+  const torch::Tensor in_bar = steps + phase;
+  torch::Tensor bar = torch::where(spb == 16, 1 + in_bar.remainder(16), torch::where(spb == 12, 17 + in_bar.remainder(12), zero));
+  const torch::Tensor r = (total - 1 - steps).clamp_min(0);
+  const torch::Tensor far = 65 + torch::div(r - 64, 32, "floor").clamp(0, 6);
+  torch::Tensor end = torch::where(total <= 0, zero, torch::where(r < 64, 1 + r, far));
+  torch::Tensor k = torch::where((key >= 0).logical_and(key < 24), 1 + key, torch::zeros_like(key)).expand_as(steps);
+  return {bar, end, k};
+}
+
+}  // namespace
+
+std::array<torch::Tensor, 3> condition_indices_for_test(const torch::Tensor& steps, const torch::Tensor& conditions) {
+  return condition_indices(steps, conditions);
+}
+
+torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const torch::Tensor& positions,
+                                          const torch::Tensor& conditions) {
   torch::Tensor x = token_embedding_(tokens) * std::sqrt(static_cast<double>(config_.d_model));  // (B, T, D)
   if (config_.voice_period > 0) {
     // The BOS sits at position 0, so the first voice (soprano) is at position 1.
@@ -76,6 +111,15 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
     // The 16th step of a token is floor((position - 1) / P): the BOS is step -1, the last 16th
     // of a beat; a composition's first step is on a beat.
     x = x + beat_embedding_(torch::div(positions - 1, config_.voice_period, "floor").remainder(config_.beat_steps));
+  }
+  if (config_.conditions) {
+    // Unknown (index 0) for every row without conditions.
+    const torch::Tensor steps = torch::div(positions - 1, config_.voice_period, "floor");  // (B, T)
+    const torch::Tensor c = conditions.defined()
+                                ? conditions
+                                : torch::tensor({0, 0, 0, -1}, torch::kInt64).view({1, 4}).expand({tokens.size(0), 4});
+    const auto [bar, end, key] = condition_indices(steps, c);
+    x = x + bar_embedding_(bar) + end_embedding_(end) + key_embedding_(key);
   }
   if (config_.absolute_positions) {
     // Sinusoids of Vaswani et al.: dimension 2i sin(pos / 10000^(2i/D)), 2i+1 cos.
@@ -99,11 +143,12 @@ torch::Tensor MusicTransformerImpl::head(const torch::Tensor& x) {
   return torch::matmul(h, token_embedding_->weight.t());
 }
 
-torch::Tensor MusicTransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset) {
+torch::Tensor MusicTransformerImpl::forward(const torch::Tensor& tokens, const torch::Tensor& offset,
+                                            const torch::Tensor& conditions) {
   const int64_t b = tokens.size(0), t = tokens.size(1);
   torch::Tensor positions = torch::arange(t, tokens.options()).unsqueeze(0).expand({b, t});  // (B, T)
   if (offset.defined()) positions = positions + offset.to(tokens.device()).view({b, 1});
-  torch::Tensor x = embed(tokens, positions);
+  torch::Tensor x = embed(tokens, positions, conditions);
   for (TransformerBlock& block : blocks_) x = block(x);
   return head(x);  // (B, T, V)
 }
@@ -116,7 +161,7 @@ torch::Tensor MusicTransformerImpl::step(const torch::Tensor& tokens, DecodeStat
   }
   const torch::Tensor positions =
       torch::full({b, 1}, state.offset + state.length, tokens.options());
-  torch::Tensor x = embed(tokens, positions);  // (B, 1, D)
+  torch::Tensor x = embed(tokens, positions, state.conditions);  // (B, 1, D)
   for (size_t i = 0; i < blocks_.size(); ++i) {
     x = blocks_[i]->step(x, state.keys[i], state.values[i], state.length);
   }

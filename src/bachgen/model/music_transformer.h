@@ -4,6 +4,7 @@
 
 #include <torch/torch.h>
 
+#include <array>
 #include <string>
 
 #include "bachgen/model/relative_attention.h"
@@ -23,6 +24,8 @@ struct TransformerConfig {
   int64_t voice_period = 0;       // > 0: add a learned embedding of voice = (position - 1) mod P
   int64_t beat_steps = 0;         // > 0 (with voice_period): add a learned embedding of the
                                   // step's 16th within the beat, floor((position - 1) / P) mod B
+  bool conditions = false;        // (with voice_period) add learned embeddings of the piece's
+                                  // bar position, steps to the end and key (tokenize/conditions.h)
   bool tie_embeddings = true;     // output projection shares the token embedding
   double dropout = 0.1;
   bool causal = true;             // false: bidirectional attention (the conditioning model)
@@ -47,7 +50,8 @@ class MusicTransformerImpl : public SequenceModelImpl {
   explicit MusicTransformerImpl(const TransformerConfig& config);
 
   torch::Tensor forward(const torch::Tensor& tokens,
-                        const torch::Tensor& offset = torch::Tensor()) override;
+                        const torch::Tensor& offset = torch::Tensor(),
+                        const torch::Tensor& conditions = torch::Tensor()) override;
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return config_.vocab_size; }
   ModelKind kind() const override { return ModelKind::kMusicTransformer; }
@@ -59,17 +63,22 @@ class MusicTransformerImpl : public SequenceModelImpl {
 
  private:
   // Embeddings of tokens (B, T) at absolute positions (B, T).
-  torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& positions);
+  torch::Tensor embed(const torch::Tensor& tokens, const torch::Tensor& positions,
+                      const torch::Tensor& conditions);
   torch::Tensor head(const torch::Tensor& x);
 
   TransformerConfig config_;
   torch::nn::Embedding token_embedding_{nullptr};
   torch::nn::Embedding voice_embedding_{nullptr};
   torch::nn::Embedding beat_embedding_{nullptr};
+  torch::nn::Embedding bar_embedding_{nullptr}, end_embedding_{nullptr}, key_embedding_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
   std::vector<TransformerBlock> blocks_;
   torch::nn::LayerNorm final_norm_{nullptr};
   torch::nn::Linear output_{nullptr};  // only when embeddings are not tied
 };
+
+// The condition embeddings' indices over tensors (tests only): steps (B, T), conditions (B, 4).
+std::array<torch::Tensor, 3> condition_indices_for_test(const torch::Tensor& steps, const torch::Tensor& conditions);
 
 }  // namespace bachgen::model

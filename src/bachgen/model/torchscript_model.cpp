@@ -8,7 +8,7 @@ TorchScriptModelImpl::TorchScriptModelImpl(torch::jit::Module module, int64_t vo
   module_.eval();
 }
 
-torch::Tensor TorchScriptModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor&) {
+torch::Tensor TorchScriptModelImpl::forward(const torch::Tensor& tokens, const torch::Tensor&, const torch::Tensor&) {
   const torch::Tensor logits = module_.forward({tokens}).toTensor();
   TORCH_CHECK(logits.dim() == 3 && logits.size(0) == tokens.size(0) &&
                   logits.size(1) == tokens.size(1) && logits.size(2) == vocab_size_,

@@ -19,7 +19,8 @@ class TorchScriptModelImpl : public SequenceModelImpl {
   TorchScriptModelImpl(torch::jit::Module module, int64_t vocab_size);
 
   torch::Tensor forward(const torch::Tensor& tokens,
-                        const torch::Tensor& offset = torch::Tensor()) override;
+                        const torch::Tensor& offset = torch::Tensor(),
+                        const torch::Tensor& conditions = torch::Tensor()) override;
   // Keeps the tokens seen so far in state.h and runs forward over all of them.
   torch::Tensor step(const torch::Tensor& tokens, DecodeState& state) override;
   int64_t vocab_size() const override { return vocab_size_; }

@@ -53,10 +53,11 @@ nlohmann::json figures_json(const ChoraleFigures& f) {
 std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) {
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [name, s, figures] : columns) {
+    for (const auto& [name, s, figures, key] : columns) {
       nlohmann::json j = stats_json(s);
       j.update(figures_json(figures));
       j["name"] = name;
+      if (!key.empty()) j["key"] = key;
       out.push_back(j);
     }
     return out.dump(2) + "\n";
@@ -66,7 +67,7 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
   std::snprintf(line, sizeof line, "%-40s %10s %10s %10s %10s %10s %10s %8s\n", "music", "sonorities", "5ths/100",
                 "8ves/100", "cross/100", "range/100", "spread/100", "pc bits");
   text += line;
-  for (const auto& [name, s, figures] : columns) {
+  for (const auto& [name, s, figures, key] : columns) {
     const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
     std::snprintf(line, sizeof line, "%-40s %10lld %10.2f %10.2f %10.2f %10.2f %10.2f %8.3f\n", shown.c_str(),
                   static_cast<long long>(s.sonorities), s.fifths_per_100_moves(), s.octaves_per_100_moves(),
@@ -76,20 +77,20 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
   }
   text += "5ths/8ves: parallel fifths/octaves per 100 voice-pair moves; cross, spread: per 100 sonorities;\n"
           "range: notes outside their voice's range per 100 notes; pc bits: pitch-class entropy.\n\n";
-  std::snprintf(line, sizeof line, "%-40s %7s %8s %8s %8s %8s %8s %8s %8s\n", "music", "pieces", "odd16 %", "scale %", "tonic %",
-                "chords %", "ATB/q", "inner st", "leaps %");
+  std::snprintf(line, sizeof line, "%-40s %7s %8s %8s %8s %8s %8s %8s %8s  %s\n", "music", "pieces", "odd16 %", "scale %", "tonic %",
+                "chords %", "ATB/q", "inner st", "leaps %", "key");
   text += line;
-  for (const auto& [name, s, f] : columns) {
+  for (const auto& [name, s, f, key] : columns) {
     const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
-    std::snprintf(line, sizeof line, "%-40s %7lld %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.1f\n", shown.c_str(), static_cast<long long>(f.pieces),
+    std::snprintf(line, sizeof line, "%-40s %7lld %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.1f  %s\n", shown.c_str(), static_cast<long long>(f.pieces),
                   f.odd_step_onsets_percent(), f.scale_notes_percent(), f.tonic_endings_percent(), f.chord_beats_percent(),
-                  f.lower_onsets_per_quarter(), f.inner_mean_interval(), f.inner_leaps_percent());
+                  f.lower_onsets_per_quarter(), f.inner_mean_interval(), f.inner_leaps_percent(), key.c_str());
     text += line;
   }
   text += "odd16: onsets on an odd 16th step; scale: onsets in the key's scale; tonic: pieces ending on the tonic\n"
           "chord, tonic in the bass; chords: quarter beats that fit one triad or seventh chord; ATB/q: alto, tenor\n"
           "and bass onsets per quarter per voice; inner st, leaps: alto and tenor moves, mean semitones and share\n"
-          "over a major third (docs/generation.md#analyze).\n";
+          "over a major third; key: of a single piece, Krumhansl-Kessler (docs/generation.md#analyze).\n";
   return text;
 }
 

@@ -16,10 +16,11 @@ struct StyleColumn {
   std::string name;
   StyleStats stats;
   ChoraleFigures figures;
+  std::string key;  // one piece: its Krumhansl-Kessler key ("D minor"); empty for several
 };
 
 // A table (a line per column and a legend) or, with as_json, a JSON array of one object per
-// column ("name" and every figure).
+// column ("name", "key" where known, and every figure).
 std::string style_report(const std::vector<StyleColumn>& columns, bool as_json);
 
 }  // namespace bachgen::music

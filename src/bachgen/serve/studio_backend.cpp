@@ -118,6 +118,7 @@ class ModelBackend : public StudioBackend {
     o.seed = r.sampling.seed;
     o.voice_leading = r.sampling.voice_leading;
     o.steps = r.bars * 16;
+    o.bars = r.bars;  // a composer with conditions writes exactly these bars, its pickup included
     o.tempo = r.tempo;
     o.primer_steps = r.primer_steps;
     o.time_limit_seconds = time_limit;

@@ -44,7 +44,8 @@ EvalResult finish(EvalResult r, double correct, tokenize::VocabId vocab) {
 
 }  // namespace
 
-EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window) {
+EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window,
+                          const std::vector<tokenize::PieceConditions>* conditions) {
   if (window < 2) throw std::invalid_argument("the evaluation window must be at least 2 tokens");
   torch::NoGradGuard no_grad;
   m.eval();
@@ -59,14 +60,15 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
   const int64_t batch = m.kind() == model::ModelKind::kMusicLstm ? 64 : std::clamp<int64_t>((int64_t{1} << 21) / (window * window), 1, 64);
   const std::vector<torch::Tensor> parameters = m.parameters();
   const torch::Device device = parameters.empty() ? torch::Device(torch::kCPU) : parameters.front().device();
-  for (data::TokenBatch b : data::evaluation_batches(shard, window, batch)) {
+  for (data::TokenBatch b : data::evaluation_batches(shard, window, batch, conditions)) {
     if (!device.is_cpu()) {  // the model's device (CUDA when training there)
       b.input = b.input.to(device);
       b.target = b.target.to(device);
       b.mask = b.mask.to(device);
       b.offset = b.offset.to(device);
+      if (b.conditions.defined()) b.conditions = b.conditions.to(device);
     }
-    const BatchScore score = score_batch(m.forward(b.input, b.offset), b.target, b.mask);
+    const BatchScore score = score_batch(m.forward(b.input, b.offset, b.conditions), b.target, b.mask);
     r.nll += score.nll;
     correct += score.correct;
     r.tokens += static_cast<int64_t>(score.count);
@@ -75,7 +77,8 @@ EvalResult evaluate_shard(model::SequenceModelImpl& m, const data::TokenShard& s
 }
 
 EvalResult evaluate_shard_decoded(model::SequenceModelImpl& m, const data::TokenShard& shard, int64_t window,
-                                  const std::string& weights) {
+                                  const std::string& weights, const std::vector<tokenize::PieceConditions>* conditions) {
+  if (conditions && conditions->size() != shard.pieces()) throw std::invalid_argument("evaluate_shard_decoded: one condition per piece");
   if (window < 2) throw std::invalid_argument("the evaluation window must be at least 2 tokens");
   torch::NoGradGuard no_grad;
   m.eval();
@@ -87,6 +90,7 @@ EvalResult evaluate_shard_decoded(model::SequenceModelImpl& m, const data::Token
     const size_t n = shard.piece_length(p);
     r.pieces += n >= 2;
     const std::vector<int32_t> tokens(shard.piece(p), shard.piece(p) + n);
+    decoder->set_conditions(conditions ? (*conditions)[p] : tokenize::PieceConditions{});
     // evaluation_batches' windows: [start, start + window] at offset start.
     for (size_t start = 0; start + 1 < n; start += static_cast<size_t>(window)) {
       const size_t end = std::min(n, start + static_cast<size_t>(window) + 1);

@@ -7,6 +7,9 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
+
+#include "bachgen/tokenize/conditions.h"
 
 namespace bachgen::model {
 class SequenceModelImpl;
@@ -52,11 +55,14 @@ double infill_validation_loss(model::SequenceModelImpl& model, std::shared_ptr<c
 
 
 // The same over a shard already loaded, with a model already built: what the trainer's
-// validation uses too. Leaves the model in eval mode.
-EvalResult evaluate_shard(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window);
+// validation uses too. Leaves the model in eval mode. `conditions` (one per piece; models with
+// conditions): what each piece is, else nothing is known (the honest, left-to-right NLL).
+EvalResult evaluate_shard(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window,
+                          const std::vector<tokenize::PieceConditions>* conditions = nullptr);
 // The same windows and figures, through generation's fast batch-1 decoder with `weights`
 // ("int8" | "fp32"); throws std::runtime_error for models it does not cover.
 EvalResult evaluate_shard_decoded(model::SequenceModelImpl& model, const data::TokenShard& shard, int64_t window,
-                                  const std::string& weights);
+                                  const std::string& weights,
+                                  const std::vector<tokenize::PieceConditions>* conditions = nullptr);
 
 }  // namespace bachgen::train

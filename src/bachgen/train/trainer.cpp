@@ -5,6 +5,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <csignal>
@@ -16,6 +17,7 @@
 #include <stdexcept>
 
 #include "bachgen/data/infill_dataset.h"
+#include "bachgen/data/piece_conditions.h"
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/io/files.h"
 #include "bachgen/io/progress.h"
@@ -64,7 +66,7 @@ json settings_json(const TrainSettings& s) {
           {"dropout", s.dropout},   {"augment", s.augment},     {"eval_every", s.eval_every},
           {"checkpoint_every", s.checkpoint_every}, {"log_every", s.log_every}, {"patience", s.patience},
           {"eval_window", s.eval_window}, {"seed", s.seed},    {"precision", s.precision},
-          {"device", s.device},     {"workers", s.workers},     {"focal_gamma", s.focal_gamma},
+          {"device", s.device},     {"workers", s.workers},     {"focal_gamma", s.focal_gamma}, {"condition_dropout", s.condition_dropout}, {"ema", s.ema},
           {"quiet", s.quiet},       {"stop_after", s.stop_after}, {"max_minutes", s.max_minutes},
           {"overfit_one_batch", s.overfit_one_batch}, {"nproc", s.nproc}, {"bucket_mb", s.bucket_mb},
           {"overlap", s.overlap},   {"dist_timeout", s.dist_timeout}};
@@ -98,13 +100,56 @@ struct TrainState {
   double train_seconds = 0;  // all slices so far
 };
 
+// The exponential moving average of the weights (--ema): after each step shadow = d * shadow +
+// (1 - d) * weight with d = min(decay, (1 + step) / (10 + step)), so that the first steps do not
+// hold it at the initial weights. swap() exchanges the model's weights with it (validation
+// scores the average, then swaps back).
+struct WeightAverage {
+  double decay = 0;
+  std::vector<torch::Tensor> shadow;
+
+  WeightAverage(double d, const std::vector<torch::Tensor>& parameters) : decay(d) {
+    torch::NoGradGuard no_grad;
+    for (const torch::Tensor& p : parameters) shadow.push_back(p.detach().clone());
+  }
+  void update(const std::vector<torch::Tensor>& parameters, int64_t step) {
+    torch::NoGradGuard no_grad;
+    const double d = std::min(decay, (1.0 + static_cast<double>(step)) / (10.0 + static_cast<double>(step)));
+    for (size_t i = 0; i < shadow.size(); ++i) shadow[i].mul_(d).add_(parameters[i].detach(), 1.0 - d);
+  }
+  void swap(const std::vector<torch::Tensor>& parameters) {
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < shadow.size(); ++i) {
+      torch::Tensor kept = parameters[i].detach().clone();
+      parameters[i].detach().copy_(shadow[i]);
+      shadow[i].copy_(kept);
+    }
+  }
+  void save(torch::serialize::OutputArchive& archive) const {
+    torch::serialize::OutputArchive a;
+    for (size_t i = 0; i < shadow.size(); ++i) a.write("p" + std::to_string(i), shadow[i]);
+    archive.write("ema", a);
+  }
+  // From a checkpoint; one without an average (a run that had none) starts it at the weights.
+  void load(torch::serialize::InputArchive& archive) {
+    torch::serialize::InputArchive a;
+    if (!archive.try_read("ema", a)) return;
+    for (size_t i = 0; i < shadow.size(); ++i) {
+      torch::Tensor t;
+      a.read("p" + std::to_string(i), t);
+      shadow[i].copy_(t);
+    }
+  }
+};
+
 // A checkpoint: the model file's keys (loadable by load_model) plus the optimizer, the RNG and
 // the training state. Written to memory, then atomically to disk.
 void save_checkpoint(const std::string& path, const model::ModelSpec& spec, model::SequenceModelImpl& m,
                      torch::optim::AdamW& optimizer, const LrSchedule& schedule, const GradScaler& scaler,
-                     const TrainState& st, const TrainSettings& settings) {
+                     const TrainState& st, const TrainSettings& settings, const WeightAverage* average) {
   torch::serialize::OutputArchive archive;
-  archive.write("bachgen_format", c10::IValue(model::kModelFormatVersion));
+  if (average != nullptr) average->save(archive);
+  archive.write("bachgen_format", c10::IValue(model::format_version_for(spec)));
   archive.write("bachgen_spec", c10::IValue(model::spec_to_json(spec)));
   torch::serialize::OutputArchive weights, opt;
   m.save(weights);
@@ -134,7 +179,8 @@ void save_checkpoint(const std::string& path, const model::ModelSpec& spec, mode
 }
 
 void load_checkpoint(const std::string& path, model::SequenceModelImpl& m, torch::optim::AdamW& optimizer,
-                     LrSchedule& schedule, GradScaler& scaler, TrainState& st, const torch::Device& device) {
+                     LrSchedule& schedule, GradScaler& scaler, TrainState& st, const torch::Device& device,
+                     WeightAverage* average) {
   torch::serialize::InputArchive archive;
   try {
     archive.load_from(path, device);
@@ -151,6 +197,12 @@ void load_checkpoint(const std::string& path, model::SequenceModelImpl& m, torch
     m.load(weights);
     archive.read("optimizer", opt);
     optimizer.load(opt);
+    if (average != nullptr) {
+      torch::NoGradGuard no_grad;
+      const std::vector<torch::Tensor> parameters = m.parameters();
+      for (size_t i = 0; i < parameters.size(); ++i) average->shadow[i].copy_(parameters[i].detach());
+      average->load(archive);
+    }
     torch::Tensor rng;
     archive.read("rng", rng);
     rng = rng.to(torch::kCPU);
@@ -209,6 +261,7 @@ std::string settings_table(const TrainSettings& s, const std::string& model_summ
   rows.emplace_back("clip", s.clip > 0 ? num(s.clip) : "off");
   rows.emplace_back("label smoothing", num(s.label_smoothing));
   rows.emplace_back("focal gamma", s.focal_gamma > 0 ? num(s.focal_gamma) : "off");
+  rows.emplace_back("weight average", s.ema > 0 ? "EMA, decay " + num(s.ema) + " (validated, best.pt)" : "off");
   rows.emplace_back("dropout", s.dropout < 0 ? "preset's" : num(s.dropout));
   rows.emplace_back("augment", s.augment ? "on" : "off");
   rows.emplace_back("validation", "every " + std::to_string(s.eval_every) + " steps, window " + std::to_string(s.eval_window) +
@@ -234,6 +287,8 @@ void check_settings(const TrainSettings& s) {
   }
   if (s.workers < 0) throw std::runtime_error("--workers must be 0 or more");
   if (s.focal_gamma < 0) throw std::runtime_error("--focal-gamma must be 0 or more");
+  if (!(s.condition_dropout >= 0 && s.condition_dropout <= 1)) throw std::runtime_error("--condition-dropout must be in [0, 1]");
+  if (!(s.ema >= 0 && s.ema < 1)) throw std::runtime_error("--ema must be in [0, 1) (0 = off)");
   if (s.device != "cpu" && s.device != "cuda") throw std::runtime_error("unknown --device '" + s.device + "' (cpu or cuda)");
   if (s.device == "cuda" && !runtime::cuda_available()) {
     throw std::runtime_error("--device cuda: this LibTorch has no CUDA support or no GPU is visible (bachgen --version tells)");
@@ -299,8 +354,10 @@ DataParallel connect_data_parallel(const TrainSettings& s, bool cuda) {
 class BatchSource {
  public:
   BatchSource(std::shared_ptr<const data::TokenShard> shard, const TrainSettings& s, bool infill, const DataParallel& dp,
-              int64_t first_micro_batch) {
+              int64_t first_micro_batch, std::vector<tokenize::PieceConditions> conditions) {
     data::WindowOptions wo;
+    wo.conditions = std::move(conditions);
+    wo.condition_dropout = s.condition_dropout;
     wo.length = s.length;
     wo.seed = s.seed;
     wo.augment = s.augment && !s.overfit_one_batch;
@@ -340,6 +397,9 @@ struct Validation {
   torch::Device device;
   const model::ModelSpec& spec;
   const std::string metrics;  // metrics.jsonl
+  // A composer with conditions: validation picks on the NLL with nothing known (the honest
+  // figure) and also logs it with everything known (valid_nll_conditioned).
+  const std::vector<tokenize::PieceConditions>* conditions = nullptr;
 
   // Returns whether patience ran out.
   bool run(model::SequenceModelImpl& m, const DataParallel& dp, TensorBoardWriter* board, LrSchedule& schedule, TrainState& st,
@@ -349,8 +409,14 @@ struct Validation {
     if (dp.lead()) {
       const double nll = infill ? infill_validation_loss(m, valid, settings.length, settings.batch)
                                 : evaluate_shard(m, *valid, settings.eval_window).nll_per_token;
+      json line = {{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}};
+      if (conditions != nullptr) {
+        const double known = evaluate_shard(m, *valid, settings.eval_window, conditions).nll_per_token;
+        line["valid_nll_conditioned"] = known;
+        board->add_scalar("valid/nll_conditioned", known, st.step);
+      }
       m.train();
-      append_line(metrics, json({{"step", st.step}, {"valid_nll", nll}, {"seconds", elapsed()}}).dump());
+      append_line(metrics, line.dump());
       board->add_scalar("valid/nll", nll, st.step);
       board->flush();
       shared[0] = nll;
@@ -401,6 +467,7 @@ struct Stepper {
         b.target = b.target.to(device, true);
         b.mask = b.mask.to(device, true);
         b.offset = b.offset.to(device, true);
+        if (b.conditions.defined()) b.conditions = b.conditions.to(device, true);
       }
       // Each rank's loss is the mean over its own tokens; weighted by its share of the global
       // micro-batch's tokens, the summed gradients are those of the mean over all of them.
@@ -417,7 +484,7 @@ struct Stepper {
       {
         // The forward pass and the loss; backward follows it.
         runtime::Autocast autocast_scope(precision != runtime::Precision::kFp32, cuda, precision == runtime::Precision::kFp16);
-        loss = masked_loss(m.forward(b.input, b.offset).to(torch::kFloat32), b.target, b.mask, s.label_smoothing, s.focal_gamma);
+        loss = masked_loss(m.forward(b.input, b.offset, b.conditions).to(torch::kFloat32), b.target, b.mask, s.label_smoothing, s.focal_gamma);
       }
       if (bucketer != nullptr && a == s.accumulate - 1) bucketer->arm();
       scaler.scale_loss(dp.group ? loss * (share / static_cast<double>(s.accumulate)) : loss / static_cast<double>(s.accumulate)).backward();
@@ -515,7 +582,9 @@ TrainResult train_model(const TrainSettings& s) {
   LrSchedule schedule(so);
   GradScaler scaler(precision == runtime::Precision::kFp16);
   TrainState st;
-  if (s.resume) load_checkpoint(last, *m, optimizer, schedule, scaler, st, device);
+  std::optional<WeightAverage> average;
+  if (s.ema > 0) average.emplace(s.ema, m->parameters());
+  if (s.resume) load_checkpoint(last, *m, optimizer, schedule, scaler, st, device, average ? &*average : nullptr);
   std::optional<GradientBucketer> bucketer;
   if (dp.group) {
     torch::NoGradGuard no_grad;
@@ -541,11 +610,19 @@ TrainResult train_model(const TrainSettings& s) {
   }
 
   const bool infill = spec.kind == model::ModelKind::kChoraleInfill;
-  BatchSource batches(train_shard, s, infill, dp, st.step * s.accumulate);
+  // A composer with conditions learns them from each piece (data/piece_conditions.h): its
+  // length, its key, and its meter where prepare found one.
+  const bool conditioned = spec.kind == model::ModelKind::kMusicTransformer && spec.transformer.conditions;
+  std::vector<tokenize::PieceConditions> train_conditions, valid_conditions;
+  if (conditioned) {
+    train_conditions = data::shard_conditions(*train_shard, data::read_split_meters(s.data, "train"));
+    valid_conditions = data::shard_conditions(*valid_shard, data::read_split_meters(s.data, "valid"));
+  }
+  BatchSource batches(train_shard, s, infill, dp, st.step * s.accumulate, train_conditions);
   std::optional<TensorBoardWriter> board;
   if (dp.lead()) board.emplace(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
-  const Validation validation{s, valid_shard, infill, device, spec, metrics};
+  const Validation validation{s, valid_shard, infill, device, spec, metrics, conditioned ? &valid_conditions : nullptr};
   Stepper stepper{s, *m, optimizer, scaler, dp, bucketer ? &*bucketer : nullptr, device, precision, m->parameters()};
   StepLog log{s, metrics, board ? &*board : nullptr};
   SignalScope signals;
@@ -561,10 +638,18 @@ TrainResult train_model(const TrainSettings& s) {
   const std::function<double()> elapsed = [&] {
     return seconds_before + std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   };
-  const auto validate = [&] { result.stopped_early = validation.run(*m, dp, board ? &*board : nullptr, schedule, st, elapsed) || result.stopped_early; };
+  // With --ema the average is what validation scores and best.pt keeps.
+  const std::vector<torch::Tensor> parameters = m->parameters();
+  const auto validate = [&] {
+    if (average) average->swap(parameters);
+    const bool out_of_patience = validation.run(*m, dp, board ? &*board : nullptr, schedule, st, elapsed);
+    if (average) average->swap(parameters);
+    result.stopped_early = out_of_patience || result.stopped_early;
+  };
   while (st.step < s.steps) {
     const double lr = schedule.lr_at(st.step);
     const StepOutcome o = stepper.step(batches, lr, elapsed, &result.allreduce_seconds);
+    if (average) average->update(parameters, st.step);
     if (st.step == 0) st.first_loss = o.loss;
     ++st.step;
     ++result.steps_done;
@@ -585,7 +670,7 @@ TrainResult train_model(const TrainSettings& s) {
     st.train_seconds = elapsed();
     const bool stop = o.stop_signal || result.stopped_early || slice_done || result.stopped_by_time;
     if (dp.lead() && (stop || st.step == s.steps || (s.checkpoint_every > 0 && st.step % s.checkpoint_every == 0))) {
-      save_checkpoint(last, spec, *m, optimizer, schedule, scaler, st, s);
+      save_checkpoint(last, spec, *m, optimizer, schedule, scaler, st, s, average ? &*average : nullptr);
     }
     if (stop) {
       result.stopped_by_signal = o.stop_signal;

@@ -40,6 +40,10 @@ struct TrainSettings {
   std::string device = "cpu";    // cpu | cuda
   int workers = 1;               // loader threads preparing batches ahead (0 = in the training thread)
   double focal_gamma = 0.0;      // > 0: focal loss, each token's loss times (1 - p_target)^gamma
+  double ema = 0;                // > 0: keep an exponential moving average of the weights with this
+                                 // decay; validation scores it and best.pt holds it (last.pt keeps both)
+  double condition_dropout = 0.25;  // models with conditions: a window's are all unknown with this
+                                    // probability, else each part is (data/token_dataset.h)
   bool quiet = false;            // no settings table and no progress (tests)
   int64_t stop_after = 0;        // stop (with a checkpoint) after N steps of this invocation;
                                  // 0 = run to --steps. Trains in slices, e.g. per session
