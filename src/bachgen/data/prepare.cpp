@@ -161,6 +161,22 @@ Inputs check_settings(const PrepareSettings& s) {
   return in;
 }
 
+// Each file's name, size and modification time, as make would see them.
+void add_listing(Fnv64& hash, const std::string& dir, const std::vector<std::string>& names) {
+  for (const std::string& n : names) {
+    struct stat st {};
+    hash.add(n);
+    if (::stat((dir + "/" + n).c_str(), &st) == 0) {
+      const int64_t meta[3] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
+                               static_cast<int64_t>(st.st_mtim.tv_nsec)};
+      hash.add(meta, sizeof meta);
+    }
+  }
+}
+
+// The MusicXML chorales of a --meters folder.
+std::vector<std::string> musicxml_names(const std::string& dir) { return io::list_files(dir, {".xml", ".musicxml", ".mxl"}, false); }
+
 // 2. The inputs and their hash: settings, then every input's name and bytes (the JSON files)
 // or name, size and modification time (MIDI files, as make does, so that an unchanged rerun
 // reads no file; their contents are hashed while encoding).
@@ -178,26 +194,11 @@ void hash_inputs(const PrepareSettings& s, Inputs& in) {
     if (!io::is_directory(s.path)) throw std::runtime_error(s.path + ": not a folder of MIDI files");
     in.names = io::list_midi_files(s.path, /*recursive=*/!in.chorales);
     if (in.names.empty()) throw std::runtime_error(s.path + ": no .mid or .midi files");
-    for (const std::string& n : in.names) {
-      struct stat st {};
-      input_hash.add(n);
-      if (::stat((s.path + "/" + n).c_str(), &st) == 0) {
-        const int64_t meta[3] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec),
-                                 static_cast<int64_t>(st.st_mtim.tv_nsec)};
-        input_hash.add(meta, sizeof meta);
-      }
-    }
+    add_listing(input_hash, s.path, in.names);
   }
   if (!s.meters.empty()) {
     input_hash.add("meters");
-    for (const std::string& n : io::list_files(s.meters, {".xml", ".musicxml", ".mxl"}, false)) {
-      struct stat st {};
-      input_hash.add(n);
-      if (::stat((s.meters + "/" + n).c_str(), &st) == 0) {
-        const int64_t meta[2] = {static_cast<int64_t>(st.st_size), static_cast<int64_t>(st.st_mtim.tv_sec)};
-        input_hash.add(meta, sizeof meta);
-      }
-    }
+    add_listing(input_hash, s.meters, musicxml_names(s.meters));
   }
   if (!s.exclude_jsb.empty()) {
     try {
@@ -342,7 +343,7 @@ std::vector<json> jsb_meters(const PrepareSettings& s, const Inputs& in, const s
   std::vector<json> out(pieces.size());
   if (s.meters.empty()) return out;
   std::vector<music::Chorale> files;
-  for (const std::string& n : io::list_files(s.meters, {".xml", ".musicxml", ".mxl"}, false)) {
+  for (const std::string& n : musicxml_names(s.meters)) {
     try {
       music::Chorale c = music::read_chorale_musicxml(s.meters + "/" + n);
       if (c.steps_per_bar == 16 || c.steps_per_bar == 12) files.push_back(std::move(c));

@@ -210,53 +210,56 @@ std::vector<Composition> Composer::compose(const ComposeOptions& o, const music:
   const std::shared_ptr<int64_t> fallbacks = grammar.fallbacks;
   g.constraint = grammar;
   GenerateStats gs;
-  std::vector<std::vector<int32_t>> rows = generate_tokens(*st.loaded.model, primer, g, &gs);
+  const std::vector<std::vector<int32_t>> rows = generate_tokens(*st.loaded.model, primer, g, &gs);
+  // Every row decoded and its key guessed once; the selection below picks rows by index.
+  std::vector<music::ChoraleGrid> grids;
+  std::vector<music::KeyGuess> heard;
+  for (const std::vector<int32_t>& row : rows) {
+    grids.push_back(decode_row(row, vocab));
+    heard.push_back(music::guess_key(grids.back()));
+  }
+  std::vector<size_t> kept;
   if (candidates) {
-    std::vector<std::vector<int32_t>> matching, other;
-    for (std::vector<int32_t>& row : rows) {
-      (music::guess_key(decode_row(row, vocab)).minor == o.key->minor ? matching : other).push_back(std::move(row));
+    // Those in the key's mode first, then the others, in the order drawn.
+    for (const bool want : {true, false}) {
+      for (size_t i = 0; i < rows.size(); ++i) {
+        if ((heard[i].minor == o.key->minor) == want) kept.push_back(i);
+      }
     }
-    rows = std::move(matching);
-    for (auto& row : other) rows.push_back(std::move(row));
-    rows.resize(static_cast<size_t>(o.count));
-  } else if (per_piece > 1) {
+    kept.resize(static_cast<size_t>(o.count));
+  } else {
     // Each piece's candidates are rows [r * per_piece, (r + 1) * per_piece): keep the best by
     // rule (composer.h), the first drawn on a tie.
-    std::vector<std::vector<int32_t>> kept;
     for (int r = 0; r < o.count; ++r) {
-      int best = -1, best_rank = -1;
+      size_t best = 0;
+      int best_rank = -1;
       for (int j = 0; j < per_piece; ++j) {
-        const music::ChoraleGrid grid = decode_row(rows[static_cast<size_t>(r * per_piece + j)], vocab);
-        const music::KeyGuess heard = music::guess_key(grid);
-        int rank = music::ends_on_tonic(grid, heard) ? 1 : 0;
-        if (o.key && heard.minor == o.key->minor) rank += 2 + (heard.tonic == o.key->tonic ? 4 : 0);
-        if (rank > best_rank) best = j, best_rank = rank;
+        const size_t i = static_cast<size_t>(r * per_piece + j);
+        int rank = per_piece > 1 && music::ends_on_tonic(grids[i], heard[i]) ? 1 : 0;
+        if (per_piece > 1 && o.key && heard[i].minor == o.key->minor) rank += 2 + (heard[i].tonic == o.key->tonic ? 4 : 0);
+        if (rank > best_rank) best = i, best_rank = rank;
       }
-      kept.push_back(std::move(rows[static_cast<size_t>(r * per_piece + best)]));
+      kept.push_back(best);
     }
-    rows = std::move(kept);
   }
   std::vector<Composition> out;
-  for (const std::vector<int32_t>& row : rows) {
+  for (const size_t i : kept) {
     Composition c;
-    c.chorale.grid = decode_row(row, vocab);
+    c.chorale.grid = std::move(grids[i]);
     c.chorale.tempo = o.tempo;
     c.chorale.steps_per_bar = o.steps_per_bar;
     c.chorale.pickup_steps = pickup;
     c.conditions = conditions;
     c.candidates = per_piece;
-    if (conditioned && o.key) {
-      // Told the key: kept as it is when it is in that key, else moved there like the others.
-      const music::KeyGuess heard = music::guess_key(c.chorale.grid);
-      if (heard.tonic == o.key->tonic && heard.minor == o.key->minor) {
+    if (o.key) {
+      // A composer told the key keeps a piece that is in it as it is; anything else is moved
+      // into the key.
+      if (conditioned && heard[i].tonic == o.key->tonic && heard[i].minor == o.key->minor) {
         c.chorale.key = *o.key;
       } else {
         c.key_change = music::transpose_into_key(c.chorale.grid, *o.key);
         if (c.key_change->mode_matches) c.chorale.key = *o.key;
       }
-    } else if (o.key) {
-      c.key_change = music::transpose_into_key(c.chorale.grid, *o.key);
-      if (c.key_change->mode_matches) c.chorale.key = *o.key;
     }
     out.push_back(std::move(c));
   }

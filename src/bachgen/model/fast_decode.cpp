@@ -693,17 +693,17 @@ class FastTransformer final : public FastDecoder {
       const float* v = &w_.voice_embedding[static_cast<size_t>(voice * d_)];
       for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += v[i];
     }
+    // The 16th step, floor((position - 1) / P), as the LibTorch model (the BOS is step -1).
+    const int64_t shifted = position - 1;
+    const int64_t step = w_.voice_period <= 0 ? 0
+                         : shifted >= 0       ? shifted / w_.voice_period
+                                              : -((-shifted + w_.voice_period - 1) / w_.voice_period);
     if (w_.beat_steps > 0) {
-      // floor((position - 1) / P) mod B, as the LibTorch model (the BOS is step -1).
-      const int64_t shifted = position - 1;
-      const int64_t step = shifted >= 0 ? shifted / w_.voice_period : -((-shifted + w_.voice_period - 1) / w_.voice_period);
       const int64_t beat = (step % w_.beat_steps + w_.beat_steps) % w_.beat_steps;
       const float* b = &w_.beat_embedding[static_cast<size_t>(beat * d_)];
       for (int64_t i = 0; i < d_; ++i) x_[static_cast<size_t>(i)] += b[i];
     }
     if (w_.conditions) {
-      const int64_t shifted = position - 1;
-      const int64_t step = shifted >= 0 ? shifted / w_.voice_period : -((-shifted + w_.voice_period - 1) / w_.voice_period);
       const float* bar = &w_.bar_embedding[static_cast<size_t>(tokenize::bar_index(conditions_, step) * d_)];
       const float* end = &w_.end_embedding[static_cast<size_t>(tokenize::end_index(conditions_, step) * d_)];
       const float* key = &w_.key_embedding[static_cast<size_t>(tokenize::key_index(conditions_) * d_)];

@@ -107,14 +107,13 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
     // The BOS sits at position 0, so the first voice (soprano) is at position 1.
     x = x + voice_embedding_((positions - 1).remainder(config_.voice_period));
   }
-  if (config_.beat_steps > 0) {
-    // The 16th step of a token is floor((position - 1) / P): the BOS is step -1, the last 16th
-    // of a beat; a composition's first step is on a beat.
-    x = x + beat_embedding_(torch::div(positions - 1, config_.voice_period, "floor").remainder(config_.beat_steps));
-  }
+  // The 16th step of a token is floor((position - 1) / P): the BOS is step -1, the last 16th
+  // of a beat; a composition's first step is on a beat.
+  torch::Tensor steps;  // (B, T)
+  if (config_.beat_steps > 0 || config_.conditions) steps = torch::div(positions - 1, config_.voice_period, "floor");
+  if (config_.beat_steps > 0) x = x + beat_embedding_(steps.remainder(config_.beat_steps));
   if (config_.conditions) {
     // Unknown (index 0) for every row without conditions.
-    const torch::Tensor steps = torch::div(positions - 1, config_.voice_period, "floor");  // (B, T)
     const torch::Tensor c = conditions.defined()
                                 ? conditions
                                 : torch::tensor({0, 0, 0, -1}, torch::kInt64).view({1, 4}).expand({tokens.size(0), 4});
