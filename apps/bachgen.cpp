@@ -21,6 +21,7 @@
 #include "bachgen/commands/model_commands.h"
 #include "bachgen/commands/analyze_command.h"
 #include "bachgen/commands/inspect_command.h"
+#include "bachgen/commands/convert_command.h"
 #include "bachgen/runtime/allocator.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/cpu_features.h"
@@ -378,6 +379,17 @@ int main(int argc, char** argv) {
   analyze_cmd->add_flag("--no-reference", no_reference, "No Bach column");
   analyze_cmd->add_flag("--json", analyze.json, "A JSON array, one object per column");
 
+  commands::ConvertSettings conv;
+  CLI::App* convert_cmd = app.add_subcommand(
+      "convert", "Four-part music from one form to another: MIDI, MusicXML (.musicxml, .xml, .mxl), note text (.txt)");
+  convert_cmd->add_option("input", conv.input, "A .mid, .midi, .musicxml, .xml, .mxl or .txt file, or a JSB piece [FILE.json:]SPLIT:INDEX")->required();
+  convert_cmd->add_option("output", conv.output, "The file to write; its extension names the form (.mid, .midi, .musicxml, .xml, .mxl, .txt)")->required();
+  convert_cmd->add_option("--voices", conv.voices, "The four parts (MusicXML) or tracks with notes (MIDI) to read as S A T B, counted from 1: --voices 1,2,3,4")
+      ->delimiter(',')
+      ->expected(4);
+  convert_cmd->add_option("--voice", conv.voice, "The voice a .txt output holds: S, A, T or B")->capture_default_str();
+  convert_cmd->add_option("--title", conv.title, "The MusicXML title (default: the output's file name)");
+
   commands::EvalSettings eval;
   CLI::App* eval_cmd = app.add_subcommand(
       "eval", "NLL per token, accuracy and perplexity of a model over whole pieces of a split");
@@ -413,6 +425,12 @@ int main(int argc, char** argv) {
       return 0;
     }
     if (inspect_cmd->parsed()) return run_inspect(inspect);
+    if (convert_cmd->parsed()) {
+      const std::string installed = runtime::installed_jsb_path();
+      if (io::is_regular_file(installed)) conv.jsb_file = installed;
+      std::fputs(commands::run_convert(conv).c_str(), stdout);
+      return 0;
+    }
     if (prepare_cmd->parsed()) return run_prepare(prepare);
     if (train_cmd->parsed()) {
       if (tr.nproc > 1 && std::getenv("WORLD_SIZE") == nullptr) {

@@ -34,8 +34,9 @@ if [ "$program_only" = 0 ]; then
   # open); Chromium runs the studio's browser tests (tests/browser, driven by npm's playwright-core).
   packages+=(libgtest-dev zip libcpp-httplib-dev python3 python3-mido python3-torch clang libclang-rt-14-dev)
   lean_packages+=(musescore3 chromium)
-  command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
 fi
+# npm installs the studio page's score library (web/package-lock.json), and the browser tests'.
+command -v npm >/dev/null 2>&1 || lean_packages+=(npm)
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"; }
 missing=()
@@ -55,6 +56,15 @@ else
 fi
 
 "$root/scripts/get-data.sh"
+
+# OpenSheetMusicDisplay, which draws the studio's scores, exactly as web/package-lock.json pins
+# it (bachgen serve serves its browser bundle; without it the page shows the piano roll only).
+web="$root/web"
+if [ ! -f "$web/node_modules/opensheetmusicdisplay/package.json" ] ||
+   [ "$web/package-lock.json" -nt "$web/node_modules/opensheetmusicdisplay/package.json" ]; then
+  echo "setup: npm ci in web"
+  (cd "$web" && npm ci --no-audit --no-fund --ignore-scripts --omit=optional --loglevel=error)
+fi
 
 # playwright-core for the browser tests, exactly as package-lock.json pins it (it drives
 # Debian's Chromium; it downloads no browser).

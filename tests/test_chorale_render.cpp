@@ -42,13 +42,13 @@ TEST(ChoraleRender, MidiReadsBackAsTheWrittenGridWithMeterAndTempo) {
   EXPECT_EQ(back.pitches, written.pitches);
 }
 
-TEST(ChoraleRender, MusicXmlIsTheWritersDocumentOfTheWrittenGrid) {
+TEST(ChoraleRender, MusicXmlIsTheWritersDocumentOfTheChorale) {
   const music::Chorale c = waltz();
-  MusicXmlOptions o;
-  o.title = "waltz";
-  o.tempo_bpm = 96;
-  o.steps_per_bar = 12;
-  EXPECT_EQ(chorale_musicxml(c, "waltz"), to_musicxml(c.written_grid(), o));
+  const std::string x = chorale_musicxml(c, "waltz");
+  EXPECT_EQ(x, to_musicxml(c, "waltz"));
+  EXPECT_NE(x.find("<measure number=\"0\" implicit=\"yes\">"), std::string::npos);  // its pickup
+  EXPECT_NE(x.find("<beats>3</beats><beat-type>4</beat-type>"), std::string::npos);
+  EXPECT_NE(x.find("<per-minute>96</per-minute>"), std::string::npos);
 }
 
 TEST(ChoraleRender, NotesJsonListsEachNoteOnceWithItsLength) {
@@ -67,7 +67,7 @@ TEST(ChoraleRender, NotesJsonListsEachNoteOnceWithItsLength) {
   EXPECT_EQ(j["steps"], 5);
   EXPECT_EQ(j["bars"], 2);
   EXPECT_EQ(j["voices"], nlohmann::json({"S", "A", "T", "B"}));
-  const nlohmann::json expected = {{0, 1, 2, 72}, {0, 3, 2, 76}, {1, 2, 3, 69}, {2, 1, 4, 60}, {3, 1, 4, 48}};
+  const nlohmann::json expected = {{0, 1, 2, 72, "C5"}, {0, 3, 2, 76, "E5"}, {1, 2, 3, 69, "A4"}, {2, 1, 4, 60, "C4"}, {3, 1, 4, 48, "C3"}};
   EXPECT_EQ(j["notes"], expected);
   // With onset flags a repeated pitch is two notes.
   grid.onsets = {{true, false, true, true}, {true, true, false, false}, {true, false, false, false}, {false, false, false, false}};
@@ -75,7 +75,7 @@ TEST(ChoraleRender, NotesJsonListsEachNoteOnceWithItsLength) {
   c.pickup_steps = 0;
   c.tempo = 80;
   const nlohmann::json k = nlohmann::json::parse(chorale_notes_json(c));
-  const nlohmann::json with_onsets = {{0, 0, 1, 72}, {0, 1, 1, 72}, {0, 2, 2, 76}, {1, 1, 3, 69}, {2, 0, 4, 60}, {3, 0, 4, 48}};
+  const nlohmann::json with_onsets = {{0, 0, 1, 72, "C5"}, {0, 1, 1, 72, "C5"}, {0, 2, 2, 76, "E5"}, {1, 1, 3, 69, "A4"}, {2, 0, 4, 60, "C4"}, {3, 0, 4, 48, "C3"}};
   EXPECT_EQ(k["notes"], with_onsets);
 }
 

@@ -2,6 +2,7 @@
 // files, exit codes) and an installed copy that finds its resources relative to itself.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -128,6 +129,28 @@ TEST(Cli, AnInstalledCopyFindsItsResourcesBesideItself) {
 // `bachgen serve` with the bundled models, stopped by SIGTERM as soon as it says it listens
 // (the moment between bind and the listen loop: a stop there used to be lost) or 0.2 s later:
 // exit status 0 within 2 s, every time.
+// What `generate` and `harmonize` write with the bundled models opens in MuseScore 3 as a PDF,
+// no line of its log naming a warning or an error.
+TEST(Cli, ComposedAndHarmonizedScoresOpenInMuseScoreCleanly) {
+  if (::access("/usr/bin/mscore3", X_OK) != 0) GTEST_SKIP() << "/usr/bin/mscore3 is not installed (scripts/setup.sh installs musescore3)";
+  const std::string composed = test_file("composed"), harmonized = test_file("harmonized");
+  CliResult r = run("generate --bars 4 --seed 3 --audio none --out '" + composed + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  r = run("harmonize --notes 'G4:1 | G4 F#4 E4 D4 | G4 A4 B4:2 |' --seed 3 --audio none --out '" + harmonized + "'");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(slurp(harmonized + ".musicxml").find("<step>F</step><alter>1</alter>"), std::string::npos);  // the melody's F#
+  for (const std::string& name : {composed, harmonized}) {
+    const CliResult m = testing::run_command("/usr/bin/env", "QT_QPA_PLATFORM=offscreen timeout 300 /usr/bin/mscore3 -o '" + name +
+                                                                 ".pdf' '" + name + ".musicxml'");
+    ASSERT_EQ(m.exit_code, 0) << m.out << m.err;
+    std::string log = m.out + m.err;
+    for (char& ch : log) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    EXPECT_EQ(log.find("error"), std::string::npos) << name << ": " << m.out << m.err;
+    EXPECT_EQ(log.find("warn"), std::string::npos) << name << ": " << m.out << m.err;
+    EXPECT_EQ(slurp(name + ".pdf").substr(0, 5), "%PDF-") << name;
+  }
+}
+
 TEST(Cli, ServeStopsCleanlyOnSigtermRightAfterStart) {
   for (int k = 0; k < 20; ++k) {
     int out[2];

@@ -144,8 +144,9 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
     if (n[0] == 0) soprano.push_back(n);
   }
   EXPECT_EQ(voices, (std::set<int>{0, 1, 2, 3}));
-  const std::vector<json> expected = {{0, 0, 4, 72}, {0, 4, 4, 74}, {0, 8, 4, 76}, {0, 12, 4, 77},
-                                      {0, 16, 8, 79}, {0, 24, 8, 76}, {0, 32, 16, 74}};
+  // Each note with its written name: the melody's own spelling.
+  const std::vector<json> expected = {{0, 0, 4, 72, "C5"}, {0, 4, 4, 74, "D5"}, {0, 8, 4, 76, "E5"}, {0, 12, 4, 77, "F5"},
+                                      {0, 16, 8, 79, "G5"}, {0, 24, 8, 76, "E5"}, {0, 32, 16, 74, "D5"}};
   EXPECT_EQ(soprano, expected);
   // The same melody uploaded as MIDI (the result's own file) harmonizes too.
   const std::string mid = get(answer["files"]["mid"]);
@@ -159,6 +160,10 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
   EXPECT_EQ(soprano_again, expected);
   // And as compressed MusicXML (the result's own MusicXML in a ZIP archive, as MuseScore saves .mxl).
   const std::string xml = get(answer["files"]["musicxml"]);
+  // The hymnal's layout beside it: one part on two staves.
+  const std::string hymnal = get(answer["files"]["hymnal.musicxml"]);
+  EXPECT_NE(hymnal.find("<staves>2</staves>"), std::string::npos);
+  EXPECT_EQ(hymnal.find("<part id=\"P2\">"), std::string::npos);
   const std::vector<uint8_t> mxl = io::make_zip({{"score.musicxml", std::vector<uint8_t>(xml.begin(), xml.end())}}, true);
   const json mxl_upload = {{"melody", {{"name", "tune.mxl"}, {"data", encode_base64(std::string(mxl.begin(), mxl.end()))}}}};
   const json from_mxl = post("/api/harmonize", mxl_upload.dump());

@@ -1,5 +1,6 @@
-// bachgen studio: the page's logic. Plain JavaScript, no packages; everything it loads comes
-// from the bachgen server that embeds it (docs/studio.md).
+// bachgen studio: the page's logic. Plain JavaScript; everything it loads comes from the bachgen
+// server (docs/studio.md): its own files, and OpenSheetMusicDisplay (web/package-lock.json),
+// which draws the score from the result's MusicXML.
 'use strict';
 
 const COLORS = ['#c0392b', '#d68910', '#1e8449', '#2e5fa8'];
@@ -147,11 +148,12 @@ function show(result, isNew) {
   state.selection = null;
   if (isNew) state.history.unshift(result);
   drawRoll();
+  drawScore();
   const player = $('player');
   player.dataset.ready = 'false';
   if (result.files.wav) player.src = result.files.wav;
   else player.removeAttribute('src');
-  const links = [['mid', 'MIDI'], ['musicxml', 'MusicXML'], ['wav', 'WAV']]
+  const links = [['mid', 'MIDI'], ['musicxml', 'MusicXML'], ['hymnal.musicxml', 'MusicXML (two staves)'], ['wav', 'WAV']]
     .filter(([ext]) => result.files[ext])
     .map(([ext, label]) => `<a href="${result.files[ext]}?download=1" download data-kind="${ext}">${label}</a>`);
   $('downloads').innerHTML = links.join('');
@@ -238,7 +240,7 @@ function barAt(event) {
 function updateSelection() {
   const s = state.selection;
   $('selection-text').textContent = s ? `Bars ${s[0]}${s[1] > s[0] ? '–' + s[1] : ''} selected; redraw voices:`
-                                      : 'Drag across bars in the roll to pick some, then redraw voices:';
+                                      : 'Drag across bars in the score or the roll to pick some, then redraw voices:';
   $('regenerate').disabled = state.busy || !state.current || !s;
 }
 
@@ -249,13 +251,13 @@ function setupRoll() {
     if (!state.current) return;
     anchor = barAt(e);
     state.selection = [anchor, anchor];
-    drawRoll(); updateSelection();
+    drawRoll(); markSelection(); updateSelection();
   });
   canvas.addEventListener('mousemove', (e) => {
     if (anchor === null) return;
     const bar = barAt(e);
     state.selection = [Math.min(anchor, bar), Math.max(anchor, bar)];
-    drawRoll(); updateSelection();
+    drawRoll(); markSelection(); updateSelection();
   });
   window.addEventListener('mouseup', () => { anchor = null; });
   $('regenerate').onclick = () => {
@@ -270,12 +272,195 @@ function setupRoll() {
     if (!state.current) return;
     const step = player.currentTime * state.current.notes.tempo / 60 * 4;
     drawRoll(step);
+    moveCursor(step);
     if (!player.paused) requestAnimationFrame(follow);
   };
   player.addEventListener('play', () => requestAnimationFrame(follow));
   player.addEventListener('seeked', follow);
   player.addEventListener('loadedmetadata', () => { player.dataset.ready = 'true'; });
-  window.addEventListener('resize', () => drawRoll());
+  window.addEventListener('resize', () => { drawRoll(); if (score.osmd && score.shown) { score.osmd.render(); afterRender(); } });
+}
+
+// ---- the score ----------------------------------------------------------------------------
+
+const score = {
+  osmd: null,     // the OpenSheetMusicDisplay, or null where its library did not load
+  shown: '',      // what is drawn: result id and layout
+  drawing: 0,     // the latest drawing asked for (an older one that finishes late is dropped)
+  lead: 0,        // 16ths of the audio before the first written note (a pickup's rests)
+  cursorStep: 0,  // where the cursor stands, in 16ths of the audio
+};
+
+function view() { return document.querySelector('input[name=view]:checked').value; }
+function staves() { return document.querySelector('input[name=staves]:checked').value; }
+
+function showView() {
+  const roll = view() === 'roll' || !score.osmd;
+  $('roll-wrap').hidden = !roll;
+  $('score-wrap').hidden = roll;
+  $('staves-choice').hidden = roll;
+  $('print').hidden = roll;
+  drawRoll();
+  drawScore();
+}
+
+async function drawScore() {
+  const result = state.current;
+  $('score-empty').hidden = !!result;
+  const el = $('score');
+  if (!result || !score.osmd || $('score-wrap').hidden) return;
+  const two = staves() === '2' && result.files['hymnal.musicxml'];
+  const file = two ? result.files['hymnal.musicxml'] : result.files.musicxml;
+  const key = `${result.id} ${two ? 2 : 4}`;
+  if (score.shown === key) { markSelection(); return; }
+  const ticket = ++score.drawing;
+  try {
+    const text = await (await fetch(file)).text();
+    if (ticket !== score.drawing) return;
+    await score.osmd.load(text);
+    if (ticket !== score.drawing) return;
+    score.osmd.render();
+  } catch (e) {
+    showError(`The score could not be drawn: ${e.message}`);
+    return;
+  }
+  score.shown = key;
+  score.lead = Math.min(...result.notes.notes.map((n) => n[1]));
+  afterRender();
+  el.dataset.layout = two ? '2' : '4';
+  el.dataset.result = result.id;
+}
+
+// After each rendering: the cursor at the start, the selection marked, the counts for tests.
+function afterRender() {
+  const cursor = score.osmd.cursor;
+  cursor.show();
+  cursor.reset();
+  score.cursorStep = score.lead;
+  $('score').dataset.cursor = String(score.cursorStep);
+  $('score').dataset.lead = String(score.lead);
+  $('score').dataset.notes = String(scoreNotes().length);
+  markSelection();
+}
+
+// The notes drawn, read from OpenSheetMusicDisplay's graphical model: [voice 0-3, 16th of the
+// audio, MIDI pitch], one per written note (a tied continuation is not a note of its own).
+function scoreNotes() {
+  const notes = [];
+  const two = $('score').dataset.layout === '2';
+  for (const measures of score.osmd.GraphicSheet.MeasureList) {
+    measures.forEach((measure, staff) => {
+      if (!measure) return;
+      const start = measure.parentSourceMeasure.AbsoluteTimestamp.RealValue;
+      for (const entry of measure.staffEntries) {
+        for (const voiceEntry of entry.graphicalVoiceEntries) {
+          for (const g of voiceEntry.notes) {
+            const note = g.sourceNote;
+            if (note.isRest() || (note.NoteTie && note.NoteTie.StartNote !== note)) continue;
+            const voice = two ? voiceEntry.parentVoiceEntry.ParentVoice.VoiceId - 1 : staff;
+            notes.push([voice, Math.round((start + entry.relInMeasureTimestamp.RealValue) * 16) + score.lead, note.halfTone + 12]);
+          }
+        }
+      }
+    });
+  }
+  return notes;
+}
+window.bachgenScoreNotes = () => (score.osmd && score.shown ? scoreNotes() : []);
+window.bachgenMeasureBoxes = () => (score.osmd && score.shown ? measureBoxes() : []);
+
+// Each measure's box on the page, in pixels from the score's top left: [{bar, x, y, width, height}].
+function measureBoxes() {
+  const unit = 10 * score.osmd.zoom;
+  const boxes = [];
+  score.osmd.GraphicSheet.MeasureList.forEach((measures, i) => {
+    const staffs = measures.filter((m) => m && m.PositionAndShape);
+    if (!staffs.length) return;
+    const first = staffs[0].PositionAndShape, last = staffs[staffs.length - 1].PositionAndShape;
+    const x = first.AbsolutePosition.x + first.BorderLeft, y = first.AbsolutePosition.y + first.BorderTop;
+    boxes.push({bar: i + 1, x: x * unit, y: y * unit, width: (first.BorderRight - first.BorderLeft) * unit,
+                height: (last.AbsolutePosition.y + last.BorderBottom - y) * unit});
+  });
+  return boxes;
+}
+
+function scoreBarAt(event) {
+  const rect = $('score').getBoundingClientRect();
+  const px = event.clientX - rect.left, py = event.clientY - rect.top;
+  let best = null, distance = Infinity;
+  for (const b of measureBoxes()) {  // the nearest measure (above or below a system counts too)
+    const dx = px < b.x ? b.x - px : px > b.x + b.width ? px - b.x - b.width : 0;
+    const dy = py < b.y ? b.y - py : py > b.y + b.height ? py - b.y - b.height : 0;
+    const d = dx * 4 + dy;
+    if (d < distance) { distance = d; best = b.bar; }
+  }
+  return best;
+}
+
+function markSelection() {
+  const marks = $('score-marks');
+  marks.replaceChildren();
+  if (!state.selection || !score.osmd || !score.shown) return;
+  const [a, b] = state.selection;
+  for (const box of measureBoxes()) {
+    if (box.bar < a || box.bar > b) continue;
+    const mark = document.createElement('i');
+    Object.assign(mark.style, {left: `${box.x}px`, top: `${box.y - 6}px`, width: `${box.width}px`, height: `${box.height + 12}px`});
+    marks.appendChild(mark);
+  }
+  marks.dataset.bars = `${a}-${b}`;
+}
+
+// The cursor follows the audio: `step` in 16ths from the audio's start.
+function moveCursor(step) {
+  if (!score.osmd || !score.shown) return;
+  const cursor = score.osmd.cursor;
+  const at = () => Math.round(cursor.iterator.currentTimeStamp.RealValue * 16) + score.lead;
+  if (step < score.cursorStep) cursor.reset();
+  for (;;) {
+    const next = cursor.iterator.clone();
+    next.moveToNext();
+    if (next.EndReached || Math.round(next.currentTimeStamp.RealValue * 16) + score.lead > step) break;
+    cursor.next();
+  }
+  score.cursorStep = at();
+  $('score').dataset.cursor = String(score.cursorStep);
+}
+
+function setupScore() {
+  if (typeof opensheetmusicdisplay === 'undefined') {
+    // The library is absent (npm ci in web/ was not run): the roll is the only view.
+    document.querySelector('input[name=view][value=score]').disabled = true;
+    document.querySelector('input[name=view][value=roll]').checked = true;
+    $('views').title = 'The score needs OpenSheetMusicDisplay: scripts/setup.sh runs npm ci in web/';
+    showView();
+    return;
+  }
+  score.osmd = new opensheetmusicdisplay.OpenSheetMusicDisplay($('score'), {
+    autoResize: false, backend: 'svg', drawTitle: false, drawComposer: false, drawCredits: false,
+    drawPartAbbreviations: true, followCursor: true,
+  });
+  document.querySelectorAll('input[name=view]').forEach((r) => { r.onchange = showView; });
+  document.querySelectorAll('input[name=staves]').forEach((r) => { r.onchange = drawScore; });
+  $('print').onclick = () => window.print();
+  const wrap = $('score-wrap');
+  let anchor = null;
+  wrap.addEventListener('mousedown', (e) => {
+    if (!state.current || !score.shown) return;
+    anchor = scoreBarAt(e);
+    if (anchor === null) return;
+    state.selection = [anchor, anchor];
+    markSelection(); drawRoll(); updateSelection();
+  });
+  wrap.addEventListener('mousemove', (e) => {
+    if (anchor === null) return;
+    const bar = scoreBarAt(e);
+    if (bar === null) return;
+    state.selection = [Math.min(anchor, bar), Math.max(anchor, bar)];
+    markSelection(); drawRoll(); updateSelection();
+  });
+  window.addEventListener('mouseup', () => { anchor = null; });
+  showView();
 }
 
 // ---- the melody keyboard ------------------------------------------------------------------
@@ -361,6 +546,7 @@ async function start() {
   };
   setupKeyboard();
   setupRoll();
+  setupScore();
   try {
     const info = await api('/api/info');
     $('server-info').textContent = `${info.version} · compose: ${info.models.compose.shape} · harmonize: ${info.models.harmonize.shape}`;

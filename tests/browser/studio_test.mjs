@@ -1,6 +1,8 @@
 // The studio in a real browser: headless Debian Chromium, driven by playwright-core.
-// Starts `bachgen serve` on a free port, then: compose, wait for the piano roll and the audio,
-// download the MIDI and check that `bachgen inspect` reads it; select bars and redraw voices;
+// Starts `bachgen serve` on a free port, then: compose, wait for the score and the piano roll
+// and the audio; the score shows the result's notes (read back from the rendered page, on four
+// staves and on two), its cursor moves while playing, it prints; download the MIDI and check
+// that `bachgen inspect` reads it; select bars on the score and redraw voices;
 // enter a melody on the on-screen keyboard, harmonize it and see four voices with the melody
 // kept; show a clear error for bad note text. Screenshots go to --out (an artifact).
 // Usage: node studio_test.mjs --bachgen PATH/bachgen --out DIR [--chromium PATH]
@@ -81,8 +83,36 @@ async function main() {
     await page.waitForFunction(() => Number(document.getElementById('roll').dataset.playhead || 0) > 2, null, {timeout: 20000});
     const playhead = Number(await page.$eval('#roll', (c) => c.dataset.playhead));
     check(playhead > 2, `the playhead moves with the audio (at step ${playhead})`);
+    // The score: drawn from the result's MusicXML, its notes those of the result.
+    await page.waitForFunction((id) => document.getElementById('score').dataset.result === id, composed, {timeout: 30000});
+    const same = async (layout) => page.evaluate(async (id) => {
+      const json = await (await fetch(`/api/results/${id}.json`)).json();
+      const want = json.notes.map((n) => [n[0], n[1], n[3]].join()).sort();
+      const drawn = window.bachgenScoreNotes().map((n) => n.join()).sort();
+      return {ok: JSON.stringify(want) === JSON.stringify(drawn), want: want.length, drawn: drawn.length, first: drawn.slice(0, 3)};
+    }, composed);
+    let match = await same('4');
+    check(match.ok, `the score shows the result's ${match.want} notes on four staves (drawn: ${match.drawn}, ${match.first})`);
+    check(await page.$$eval('#score svg', (s) => s.length) > 0, 'as an SVG score');
+    await page.waitForFunction(() => {
+      const e = document.getElementById('score');
+      return Number(e.dataset.cursor) > Number(e.dataset.lead);
+    }, null, {timeout: 20000});
+    const cursor = await page.$eval('#score', (e) => `${e.dataset.cursor} (first note at ${e.dataset.lead})`);
+    check(true, `the score's cursor moves with the audio (at step ${cursor})`);
     await page.screenshot({path: join(out, 'studio-compose.png'), fullPage: true});
     await page.evaluate(() => document.getElementById('player').pause());
+    await page.check('input[name=staves][value="2"]');
+    await page.waitForFunction(() => document.getElementById('score').dataset.layout === '2', null, {timeout: 30000});
+    match = await same('2');
+    check(match.ok, `and on the hymnal's two staves (drawn: ${match.drawn})`);
+    await page.check('input[name=staves][value="4"]');
+    await page.waitForFunction(() => document.getElementById('score').dataset.layout === '4', null, {timeout: 30000});
+    await page.emulateMedia({media: 'print'});
+    const printed = await page.evaluate(() => ({controls: getComputedStyle(document.getElementById('controls')).display,
+                                                 score: getComputedStyle(document.getElementById('score-wrap')).display}));
+    check(printed.controls === 'none' && printed.score !== 'none', 'printing shows the score alone');
+    await page.emulateMedia({media: 'screen'});
 
     // Download the MIDI and read it back.
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#downloads a[data-kind=mid]')]);
@@ -94,17 +124,22 @@ async function main() {
     const voiced = summary.tracks.filter((t) => t.notes > 0).map((t) => t.name);
     check(summary.ok && voiced.join() === 'Soprano,Alto,Tenor,Bass', `bachgen inspect reads it: ${summary.notes} notes in ${voiced}`);
 
-    // Select bars 1-2 by dragging across the roll, redraw alto and tenor.
-    const box = await page.locator('#roll').boundingBox();
-    await page.mouse.move(box.x + 60, box.y + 60);
+    // Select bars 1-2 by dragging across them on the score, redraw alto and tenor.
+    const frame = await page.locator('#score').boundingBox();
+    const boxes = await page.evaluate(() => window.bachgenMeasureBoxes());
+    check(boxes.length === 2, `the score has ${boxes.length} measures`);
+    await page.mouse.move(frame.x + boxes[0].x + 10, frame.y + boxes[0].y + 10);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width - 20, box.y + 60, {steps: 5});
+    await page.mouse.move(frame.x + boxes[1].x + boxes[1].width - 10, frame.y + boxes[1].y + 10, {steps: 5});
     await page.mouse.up();
-    check((await page.textContent('#selection-text')).startsWith('Bars 1–2'), 'bars 1-2 are selected');
+    check((await page.textContent('#selection-text')).startsWith('Bars 1–2'), 'bars 1-2 are selected on the score');
+    check(await page.$eval('#score-marks', (m) => m.children.length) === 2, 'and marked there');
     await page.uncheck('input.voice[value=B]');
     await page.click('#regenerate');
     const redrawn = await waitForNewResult(page, composed);
     check(redrawn !== composed, 'the selection was redrawn as a new result');
+    await page.waitForFunction((id) => document.getElementById('score').dataset.result === id, redrawn, {timeout: 30000});
+    check(true, 'and the score shows it');
     check(await page.$$eval('#history li', (items) => items.length) === 2, 'the session lists both results');
 
     // Continue the result shown: all of it, four bars more.

@@ -56,6 +56,7 @@ int run_serve(ServeSettings settings) {
   settings.server.store_bytes = settings.store_megabytes << 20;
   settings.backend.max_bars = settings.server.limits.max_bars;
   settings.backend.workers = settings.server.workers;
+  if (settings.server.score_library.empty()) settings.server.score_library = serve::find_score_library();
   sweep_old_temp_folders();
   std::unique_ptr<StudioBackend> backend = make_model_backend(settings.backend);
   StudioServer server(*backend, settings.server);

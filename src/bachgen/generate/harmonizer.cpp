@@ -70,6 +70,13 @@ music::Chorale Harmonizer::harmonize(const music::Melody& melody, const Harmoniz
   out.steps_per_bar = melody.steps_per_bar;
   out.pickup_steps = melody.pickup_steps;
   out.tempo = o.tempo > 0 ? o.tempo : (melody.tempo_bpm > 0 ? melody.tempo_bpm : 80);
+  // What the melody's source says stays as written: its key, its phrase ends, its spelling.
+  out.key = melody.key;
+  if (melody.fermatas.size() == melody.steps()) out.fermatas = melody.fermatas;
+  if (melody.spellings.size() == melody.steps()) {
+    out.spellings.assign(melody.steps(), {music::kUnspelled, music::kUnspelled, music::kUnspelled, music::kUnspelled});
+    for (size_t t = 0; t < melody.steps(); ++t) out.spellings[t][0] = melody.spellings[t];
+  }
   // The model's beat table is 4/4 from the first step; a pickup shifts the melody into place.
   const int64_t offset = melody.steps_per_bar == 16 ? out.lead_rests() : 0;
   out.grid = state_->draw(grid, regenerate, o, offset, stats);

@@ -29,7 +29,7 @@ bool has_musicxml_extension(const std::string& path) {
   return ends_with(l, ".musicxml") || ends_with(l, ".xml") || ends_with(l, ".mxl");
 }
 
-Chorale parse_chorale_musicxml(const std::string& document, const std::string& name) {
+Chorale parse_chorale_musicxml(const std::string& document, const std::string& name, const std::vector<int>& chosen) {
   pugi::xml_document doc;
   const pugi::xml_node root = load_score_partwise(doc, document, name);
   std::vector<pugi::xml_node> parts;
@@ -42,7 +42,16 @@ Chorale parse_chorale_musicxml(const std::string& document, const std::string& n
     return std::string();
   };
   std::array<pugi::xml_node, kVoices> satb;
-  if (parts.size() == kVoices) {
+  if (!chosen.empty()) {
+    if (chosen.size() != kVoices) throw std::runtime_error(name + ": " + std::to_string(chosen.size()) + " parts chosen; choose four (S, A, T, B)");
+    for (int v = 0; v < kVoices; ++v) {
+      const int k = chosen[static_cast<size_t>(v)];
+      if (k < 1 || static_cast<size_t>(k) > parts.size()) {
+        throw std::runtime_error(name + ": there is no part " + std::to_string(k) + " (the score has " + std::to_string(parts.size()) + ")");
+      }
+      satb[static_cast<size_t>(v)] = parts[static_cast<size_t>(k - 1)];
+    }
+  } else if (parts.size() == kVoices) {
     std::copy(parts.begin(), parts.end(), satb.begin());
   } else {
     static const std::array<const char*, kVoices> kNames = {"soprano", "alto", "tenor", "bass"};
@@ -81,12 +90,14 @@ Chorale parse_chorale_musicxml(const std::string& document, const std::string& n
   c.grid.pitches.assign(steps, rest);
   c.grid.onsets.assign(steps, {false, false, false, false});
   c.fermatas.assign(steps, false);
+  c.spellings.assign(steps, {kUnspelled, kUnspelled, kUnspelled, kUnspelled});
   for (int v = 0; v < kVoices; ++v) {
     const PartLine& line = lines[static_cast<size_t>(v)];
     for (size_t t = 0; t < line.pitches.size(); ++t) {
       c.grid.pitches[t][static_cast<size_t>(v)] = line.pitches[t];
       c.grid.onsets[t][static_cast<size_t>(v)] = line.onsets[t];
       if (line.fermatas[t]) c.fermatas[t] = true;
+      if (t < line.spellings.size()) c.spellings[t][static_cast<size_t>(v)] = line.spellings[t];
     }
   }
   // Trailing silence is not part of the music.
@@ -94,37 +105,30 @@ Chorale parse_chorale_musicxml(const std::string& document, const std::string& n
     c.grid.pitches.pop_back();
     c.grid.onsets.pop_back();
     c.fermatas.pop_back();
+    c.spellings.pop_back();
   }
   if (c.grid.pitches.empty()) throw std::runtime_error(name + ": the four parts have no notes");
   // The grid starts at the first note (Chorale's convention): leading rests go, and the pickup
   // is what then stands before the first bar line.
-  size_t lead = 0;
-  while (c.grid.pitches[lead] == rest) ++lead;
-  if (lead > 0) {
-    const int64_t p = c.pickup_steps, l = static_cast<int64_t>(lead), spb = c.steps_per_bar;
-    c.pickup_steps = static_cast<int>(l < p ? p - l : ((l - p) % spb == 0 ? 0 : spb - (l - p) % spb));
-    c.grid.pitches.erase(c.grid.pitches.begin(), c.grid.pitches.begin() + static_cast<std::ptrdiff_t>(lead));
-    c.grid.onsets.erase(c.grid.onsets.begin(), c.grid.onsets.begin() + static_cast<std::ptrdiff_t>(lead));
-    c.fermatas.erase(c.fermatas.begin(), c.fermatas.begin() + static_cast<std::ptrdiff_t>(lead));
-  }
+  c.start_at_first_note();
   return c;
 }
 
-Chorale parse_chorale_mxl(const std::vector<uint8_t>& archive, const std::string& name) {
+Chorale parse_chorale_mxl(const std::vector<uint8_t>& archive, const std::string& name, const std::vector<int>& parts) {
   std::string entry;
   const std::string document = musicxml_of_mxl(archive, name, &entry);
-  return parse_chorale_musicxml(document, name + ":" + entry);
+  return parse_chorale_musicxml(document, name + ":" + entry, parts);
 }
 
-Chorale read_chorale_musicxml(const std::string& path) {
+Chorale read_chorale_musicxml(const std::string& path, const std::vector<int>& parts) {
   std::vector<uint8_t> bytes;
   try {
     bytes = io::read_file_bytes(path, 64u << 20);
   } catch (const std::exception& e) {
     throw std::runtime_error(path + ": " + e.what());
   }
-  if (ends_with(lower(path), ".mxl")) return parse_chorale_mxl(bytes, path);
-  return parse_chorale_musicxml(std::string(bytes.begin(), bytes.end()), path);
+  if (ends_with(lower(path), ".mxl")) return parse_chorale_mxl(bytes, path, parts);
+  return parse_chorale_musicxml(std::string(bytes.begin(), bytes.end()), path, parts);
 }
 
 }  // namespace bachgen::music

@@ -14,10 +14,12 @@
 namespace bachgen::music {
 
 // Throws std::runtime_error "NAME: PROBLEM" (", part P2 (Alto): measure N: PROBLEM" for a part's).
-Chorale parse_chorale_musicxml(const std::string& document, const std::string& name);
-Chorale parse_chorale_mxl(const std::vector<uint8_t>& archive, const std::string& name);
+// `parts`, when given, names the four parts to read as S, A, T, B by number (from 1, in the
+// document's order), for a score with instruments (`bachgen convert --voices`).
+Chorale parse_chorale_musicxml(const std::string& document, const std::string& name, const std::vector<int>& parts = {});
+Chorale parse_chorale_mxl(const std::vector<uint8_t>& archive, const std::string& name, const std::vector<int>& parts = {});
 // By extension: .musicxml/.xml or .mxl.
-Chorale read_chorale_musicxml(const std::string& path);
+Chorale read_chorale_musicxml(const std::string& path, const std::vector<int>& parts = {});
 // Whether the path names MusicXML by its extension (.musicxml, .xml, .mxl; any case).
 bool has_musicxml_extension(const std::string& path);
 

@@ -1,6 +1,8 @@
 // Melody input: the note text, MIDI (skyline) and MusicXML (pugixml).
 #include "bachgen/music/melody.h"
 
+#include "bachgen/music/spelling.h"
+
 #include <pugixml.hpp>
 
 #include <algorithm>
@@ -38,8 +40,9 @@ std::string first_character(const std::string& text) {
   return "'" + text.substr(0, n) + "'";
 }
 
-// "C#4", "Bb3", "D5": a MIDI number, or throws std::invalid_argument.
-int parse_pitch_name(const std::string& text) {
+// "C#4", "Bb3", "D5": a MIDI number (and *fifths its spelling's place on the line of fifths,
+// kUnspelled beyond a double sharp or flat), or throws std::invalid_argument.
+int parse_pitch_name(const std::string& text, int* fifths) {
   if (text.empty()) throw std::invalid_argument("no pitch");
   const int pc = pitch_class_of_letter(static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))));
   if (pc < 0) throw std::invalid_argument(first_character(text) + " is not a pitch name (A-G, or r for a rest)");
@@ -60,6 +63,7 @@ int parse_pitch_name(const std::string& text) {
   }
   const int midi = 12 * (octave + 1) + pc + alter;
   if (midi < 0 || midi > 127) throw std::invalid_argument("outside MIDI's pitches 0-127");
+  *fifths = std::abs(alter) <= 2 ? fifths_of_spelling(static_cast<char>(std::toupper(static_cast<unsigned char>(text[0]))), alter) : kUnspelled;
   return midi;
 }
 
@@ -95,13 +99,14 @@ int parse_duration(const std::string& text) {
   return static_cast<int>(std::lround(steps));
 }
 
-void append(Melody& m, int pitch, int steps, bool onset) {
+void append(Melody& m, int pitch, int steps, bool onset, int fifths) {
   if (m.pitches.size() + static_cast<size_t>(steps) > kMaxMelodySteps) {
     throw std::invalid_argument("the melody is longer than " + std::to_string(kMaxMelodySteps) + " 16ths");
   }
   for (int k = 0; k < steps; ++k) {
     m.pitches.push_back(static_cast<int8_t>(pitch));
     m.onsets.push_back(onset && k == 0 && pitch != kSilent);
+    m.spellings.push_back(onset && k == 0 && pitch != kSilent ? fifths : kUnspelled);
   }
 }
 
@@ -158,10 +163,11 @@ Melody parse_melody_text(const std::string& text) {
       const std::string name = body.substr(0, colon);
       if (colon != std::string::npos) last_steps = parse_duration(body.substr(colon + 1));
       const bool rest = name == "r" || name == "R";
-      const int pitch = rest ? kSilent : parse_pitch_name(name);
+      int fifths = kUnspelled;
+      const int pitch = rest ? kSilent : parse_pitch_name(name, &fifths);
       if (rest && tie) throw std::invalid_argument("a rest cannot be tied");
       if (tied_pitch >= 0 && pitch != tied_pitch) throw std::invalid_argument("a tie must continue the same pitch");
-      append(m, pitch, last_steps, tied_pitch < 0);
+      append(m, pitch, last_steps, tied_pitch < 0, fifths);
       tied_pitch = tie ? pitch : -1;
     } catch (const std::invalid_argument& e) {
       throw std::invalid_argument(where + ": " + e.what());
@@ -175,16 +181,7 @@ Melody parse_melody_text(const std::string& text) {
 // A melody read from a score: the top sounding note of each 16th step (below).
 Melody melody_of_score(const Score& score, const std::string& path);
 
-Melody read_melody_midi(const std::string& path) {
-  Score score;
-  try {
-    score = score_from_midi(midi::read_midi_file(path));
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
-  }
-  return melody_of_score(score, path);
-}
+Melody read_melody_midi(const std::string& path) { return melody_of_score(read_score_midi(path), path); }
 
 Melody parse_melody_midi(const std::vector<uint8_t>& bytes, const std::string& name) {
   Score score;
@@ -256,12 +253,14 @@ Melody parse_melody_musicxml(const std::string& document, const std::string& nam
     line.pitches.pop_back();
     line.onsets.pop_back();
     line.fermatas.pop_back();
+    line.spellings.pop_back();
   }
   if (line.pitches.empty()) throw std::runtime_error(name + ": the first part has no notes");
   Melody m;
   m.pitches = std::move(line.pitches);
   m.onsets = std::move(line.onsets);
   m.fermatas = std::move(line.fermatas);
+  m.spellings = std::move(line.spellings);
   m.steps_per_bar = line.steps_per_bar;
   m.pickup_steps = line.pickup_steps;
   m.tempo_bpm = line.tempo_bpm;
@@ -313,6 +312,47 @@ Melody read_melody(const std::string& path) {
   if (ends_with(".musicxml") || ends_with(".xml")) return read_melody_musicxml(path);
   if (ends_with(".mxl")) return read_melody_mxl(path);
   throw std::runtime_error(path + ": a melody must be a MIDI (.mid, .midi) or MusicXML (.musicxml, .xml, compressed .mxl) file");
+}
+
+std::string melody_text(const Chorale& c, int voice) {
+  if (voice < 0 || voice >= kVoices) throw std::invalid_argument("melody_text: voice " + std::to_string(voice) + " (0-3)");
+  const int bar = c.steps_per_bar;
+  std::string out;
+  if (bar != 16) out = bar % 4 == 0 ? std::to_string(bar / 4) + "/4" : bar % 2 == 0 ? std::to_string(bar / 2) + "/8" : std::to_string(bar) + "/16";
+  auto quarters = [](int64_t steps) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(steps) / 4.0);
+    return std::string(buffer);
+  };
+  // The voice's notes and the rests between them, in steps from the grid's start.
+  std::vector<SpelledNote> notes;
+  for (const SpelledNote& n : spelled_notes(c)) {
+    if (n.voice == voice) notes.push_back(n);
+  }
+  const int64_t steps = static_cast<int64_t>(c.grid.steps());
+  const int64_t first_bar = c.pickup_steps;  // the first bar line, in grid steps
+  auto next_bar_line = [&](int64_t t) { return t < first_bar ? first_bar : first_bar + ((t - first_bar) / bar + 1) * bar; };
+  auto item = [&](const std::string& name, int64_t from, int64_t to, bool tie_on) {
+    if (!out.empty()) out += ' ';
+    out += name + ":" + quarters(to - from) + (tie_on ? "~" : "");
+    if ((to == first_bar && first_bar > 0) || (to > first_bar && (to - first_bar) % bar == 0)) out += " |";
+  };
+  auto write_span = [&](const std::string& name, int64_t from, int64_t to, bool tied) {
+    int64_t at = from;
+    while (at < to) {
+      const int64_t stop = std::min(to, next_bar_line(at));
+      item(name, at, stop, tied && stop < to);
+      at = stop;
+    }
+  };
+  int64_t at = 0;
+  for (const SpelledNote& n : notes) {
+    if (n.start > at) write_span("r", at, n.start, false);
+    write_span(pitch_name(n.pitch, n.fifths), n.start, n.start + n.length, true);
+    at = n.start + n.length;
+  }
+  if (at < steps) write_span("r", at, steps, false);
+  return out;
 }
 
 std::string describe_step(const Melody& m, size_t step) {

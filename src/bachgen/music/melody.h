@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "bachgen/music/chorale.h"
 #include "bachgen/music/chorale_grid.h"
 #include "bachgen/music/key.h"
 
@@ -22,6 +23,9 @@ struct Melody {
   std::vector<bool> fermatas;   // MusicXML: a note under a fermata starts here (as long as
                                 // pitches); empty from sources without fermatas
   std::optional<KeyGuess> key;  // MusicXML: the key its first <key> names
+  std::vector<int> spellings;   // note text and MusicXML: the written spelling of a note starting
+                                // here (line of fifths, music/spelling.h), else kUnspelled; as
+                                // long as pitches, or empty (MIDI)
   size_t steps() const { return pitches.size(); }
 };
 
@@ -35,6 +39,12 @@ struct Melody {
 //   N/D         first item only: the time signature (D 2, 4, 8 or 16); 4/4 when absent.
 // Throws std::invalid_argument "item K ('TEXT'): PROBLEM".
 Melody parse_melody_text(const std::string& text);
+
+// One voice of a chorale as note text that parse_melody_text reads back (its pitches, onsets,
+// meter, pickup and spelling): the time signature first unless 4/4, a bar line after each bar
+// (the pickup's too), notes spelled as the MusicXML spells them (music/spelling.h), a note
+// that crosses a bar line tied over it (`C5:2~ | C5:1`), durations in quarters.
+std::string melody_text(const Chorale& chorale, int voice = 0);
 
 // The highest sounding note at each 16th step of every track (a melody track alone reads as
 // itself). Onsets must lie on the 16th grid. Time signature, pickup (none) and tempo from the

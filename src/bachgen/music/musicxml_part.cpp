@@ -1,6 +1,8 @@
 // One MusicXML part onto the 16th grid.
 #include "bachgen/music/musicxml_part.h"
 
+#include "bachgen/music/spelling.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -136,6 +138,7 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
         const int64_t steps = static_cast<int64_t>(duration) * 4 / divisions;
         if (first < 0 || first + steps > static_cast<int64_t>(kMaxMusicXmlSteps)) throw std::runtime_error(where + ": the music is too long");
         int pitch = kSilent;
+        int spelled = kUnspelled;
         if (const pugi::xml_node p = item.child("pitch")) {
           const std::string step = p.child("step").text().as_string();
           const int pc = step.size() == 1 ? pitch_class_of_letter(step[0]) : -1;
@@ -145,6 +148,7 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
           const double alter = p.child("alter").text().as_double(0);
           if (!(std::fabs(alter) <= 2)) throw std::runtime_error(where + ": an <alter> beyond a double sharp or flat");
           pitch = 12 * (octave + 1) + pc + static_cast<int>(std::lround(alter));
+          spelled = fifths_of_spelling(step[0], static_cast<int>(std::lround(alter)));
           if (pitch < 0 || pitch > 127) throw std::runtime_error(where + ": a pitch outside MIDI's 0-127");
         } else if (!item.child("rest")) {
           throw std::runtime_error(where + ": a note with neither <pitch> nor <rest> (unpitched notes are not read)");
@@ -157,6 +161,7 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
           m.pitches.resize(end, kSilent);
           m.onsets.resize(end, false);
           m.fermatas.resize(end, false);
+          m.spellings.resize(end, kUnspelled);
         }
         const bool fermata = pitch != kSilent && has_fermata(item);
         if (chord) {
@@ -164,6 +169,7 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
           if (pitch != kSilent && (held == kSilent || (lowest ? pitch < held : pitch > held))) {  // the chord's top (or lowest) note
             for (size_t t = static_cast<size_t>(first); t < end; ++t) m.pitches[t] = static_cast<int8_t>(pitch);
             m.onsets[static_cast<size_t>(first)] = true;
+            m.spellings[static_cast<size_t>(first)] = spelled;
           }
           if (fermata) m.fermatas[static_cast<size_t>(first)] = true;
           continue;
@@ -174,6 +180,7 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
           m.onsets[t] = false;
         }
         m.onsets[static_cast<size_t>(first)] = pitch != kSilent && !continues;
+        if (!continues) m.spellings[static_cast<size_t>(first)] = spelled;
         if (fermata) {
           // A fermata on a tied continuation marks the note it continues.
           size_t at = static_cast<size_t>(first);

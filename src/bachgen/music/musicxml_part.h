@@ -23,6 +23,7 @@ struct PartLine {
   std::vector<int8_t> pitches;  // one per 16th step; kSilent for a rest
   std::vector<bool> onsets;     // a note starts here (repeated notes stay separate)
   std::vector<bool> fermatas;   // a note under a fermata starts here
+  std::vector<int> spellings;   // the line-of-fifths place (music/spelling.h) of a note starting here, as written; else kUnspelled
   int steps_per_bar = 16;
   int pickup_steps = 0;         // steps before the first bar line; 0 = none
   double tempo_bpm = 0;         // 0 = none given

@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <tuple>
 
+#include "bachgen/midi/midi_reader.h"
 #include "bachgen/midi/notes.h"
 
 namespace bachgen::music {
@@ -17,6 +18,15 @@ void Score::sort_notes() {
   // Notes from MIDI arrive sorted already; checking is much cheaper than sorting.
   if (!std::is_sorted(notes.begin(), notes.end(), order)) {
     std::stable_sort(notes.begin(), notes.end(), order);
+  }
+}
+
+Score read_score_midi(const std::string& path) {
+  try {
+    return score_from_midi(midi::read_midi_file(path));
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw std::runtime_error(what.rfind(path, 0) == 0 ? what : path + ": " + what);
   }
 }
 

@@ -57,6 +57,8 @@ inline const std::vector<std::string>& satb_voice_names() {
 // key signatures come from every track. The tick resolution is the file's (SMPTE files are
 // refused with std::invalid_argument).
 Score score_from_midi(const midi::MidiFile& file);
+// The file read and made a Score; throws std::runtime_error "PATH: PROBLEM" (the path named once).
+Score read_score_midi(const std::string& path);
 
 // A format-1 file: a conductor track (tempo, time and key signatures), then one named track per
 // voice on channel = voice (mod 16), with program `program` (General MIDI; 52 = choir aahs).

@@ -17,8 +17,9 @@ std::string chorale_midi(const music::Chorale& chorale);
 std::string chorale_musicxml(const music::Chorale& chorale, const std::string& title);
 
 // {"steps_per_bar", "tempo", "steps", "bars", "voices": ["S","A","T","B"],
-//  "notes": [[voice, start, length, pitch], ...]}: start and length in 16th steps, the lead
-// rests of a pickup counted (they are in the written files too). What GET
+//  "notes": [[voice, start, length, pitch, name], ...]}: start and length in 16th steps, the
+// lead rests of a pickup counted (as in the MIDI file); name the pitch as the MusicXML spells
+// it ("C#5", music/spelling.h). What GET
 // /api/results/ID.json serves.
 std::string chorale_notes_json(const music::Chorale& chorale);
 

@@ -16,6 +16,7 @@
 #include "bachgen/music/score.h"
 #include "bachgen/render/audio.h"
 #include "bachgen/render/chorale_render.h"
+#include "bachgen/render/musicxml.h"
 
 namespace bachgen::serve {
 
@@ -224,6 +225,7 @@ class ModelBackend : public StudioBackend {
     GenerationOutput out;
     out.files["mid"] = render::chorale_midi(chorale);
     out.files["musicxml"] = render::chorale_musicxml(chorale, "result");
+    out.files["hymnal.musicxml"] = render::to_musicxml(chorale, "result", render::Staves::kTwo);
     if (w.synthesizer) out.files["wav"] = render::encode_audio(w.synthesizer->render(out.files["mid"]), render::AudioFormat::kWav);
     out.notes_json = render::chorale_notes_json(chorale);
     out.steps_per_bar = chorale.steps_per_bar;

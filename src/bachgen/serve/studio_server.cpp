@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bachgen/generate/errors.h"
+#include "bachgen/io/files.h"
 #include "bachgen/io/utf8.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/serve/job_pool.h"
@@ -75,7 +76,8 @@ Answer busy_answer(const JobPool& pool, const std::string& why) {
 
 const std::map<std::string, std::string>& file_types() {
   static const std::map<std::string, std::string> types = {
-      {"mid", "audio/midi"}, {"musicxml", "application/vnd.recordare.musicxml+xml"}, {"wav", "audio/wav"}, {"json", kJson}};
+      {"mid", "audio/midi"}, {"musicxml", "application/vnd.recordare.musicxml+xml"},
+      {"hymnal.musicxml", "application/vnd.recordare.musicxml+xml"}, {"wav", "audio/wav"}, {"json", kJson}};
   return types;
 }
 
@@ -180,6 +182,7 @@ struct StudioServer::State {
 
   StudioBackend& backend;
   ServerOptions options;
+  std::string score_library;  // the bytes of options.score_library, when there is one
   ResultStore store;
   JobPool pool;
   int listen_fd = -1;
@@ -353,7 +356,7 @@ struct StudioServer::State {
     return json_answer(200, info);
   }
 
-  // "/api/results/<32 hex>.<mid|musicxml|wav|json>"
+  // "/api/results/<32 hex>.<mid|musicxml|hymnal.musicxml|wav|json>"
   std::optional<Answer> result_file(MHD_Connection* connection, const std::string& path) {
     static const std::string prefix = "/api/results/";
     if (path.rfind(prefix, 0) != 0 || path.size() < prefix.size() + 34) return std::nullopt;
@@ -380,6 +383,14 @@ struct StudioServer::State {
   }
 
   std::optional<Answer> page_file(const std::string& path) {
+    if (path == "/vendor/opensheetmusicdisplay.min.js" && !score_library.empty()) {
+      Answer a;
+      a.type = "text/javascript; charset=utf-8";
+      a.data = score_library.data();
+      a.size = score_library.size();
+      a.headers.emplace_back("Cache-Control", "max-age=86400");
+      return a;
+    }
     size_t count = 0;
     const WebAsset* assets = web_assets(&count);
     const std::string wanted = path == "/" ? "/index.html" : path;
@@ -524,6 +535,20 @@ StudioServer::StudioServer(StudioBackend& backend, const ServerOptions& options)
   if (options.http_threads < 1) throw std::invalid_argument("the server needs at least 1 HTTP thread");
   if (options.max_connections < 1) throw std::invalid_argument("the server needs room for at least 1 connection");
   if (options.idle_timeout_seconds < 1) throw std::invalid_argument("the idle timeout must be at least 1 second");
+  if (!options.score_library.empty()) {
+    const std::vector<uint8_t> bytes = io::read_file_bytes(options.score_library, size_t{16} << 20);
+    state_->score_library.assign(bytes.begin(), bytes.end());
+  }
+}
+
+std::string find_score_library() {
+  const std::string root = runtime::resource_dir();
+  if (root.empty()) return "";
+  for (const std::string& path : {root + "/web/vendor/opensheetmusicdisplay.min.js",
+                                  root + "/web/node_modules/opensheetmusicdisplay/build/opensheetmusicdisplay.min.js"}) {
+    if (io::is_regular_file(path)) return path;
+  }
+  return "";
 }
 
 StudioServer::~StudioServer() {

@@ -56,7 +56,16 @@ struct ServerOptions {
   // or without the port): a studio served to other machines names its own (--allowed-host).
   std::vector<std::string> allowed_hosts;
   StudioLimits limits;
+  // The score library the page draws scores with (OpenSheetMusicDisplay's browser bundle,
+  // installed by `npm ci` in web/), served as /vendor/opensheetmusicdisplay.min.js; read once
+  // when the server is made. Empty or absent: the page shows the piano roll only, and says why.
+  std::string score_library;
 };
+
+// Where the score library is: RESOURCES/web/vendor/opensheetmusicdisplay.min.js (an installed
+// tree) or RESOURCES/web/node_modules/opensheetmusicdisplay/build/ (the source tree after npm ci);
+// empty when neither is there.
+std::string find_score_library();
 
 class StudioServer {
  public:
