@@ -79,7 +79,13 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--count", c.count, "Results: NAME, or NAME-1 ... NAME-N with seeds SEED, SEED+1, ...")
       ->capture_default_str()
       ->check(CLI::Range(1, 256));
-  cmd->add_option("--passes", c.passes, "Model runs per result (0 = one per 16th step; more = slower, closer to exact sampling)")
+  cmd->add_option("--sampler", c.sampler, "ancestral (orderless, one draw per variable) | gibbs (Coconet's annealed blocked Gibbs)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"ancestral", "gibbs"}));
+  cmd->add_option("--passes", c.passes, "Ancestral: model runs per result (0 = one per 16th step; more = slower, closer to exact sampling)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per 16th step)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--tempo", c.tempo, "Quarter notes per minute (0 = the input's, else 80)")->capture_default_str()->check(CLI::Range(0.0, 400.0));

@@ -65,6 +65,9 @@ function sampling() {
   };
 }
 
+// How harmonize and redraw draw: the server's default unless one is chosen.
+function samplerFields() { return $('sampler').value ? {sampler: $('sampler').value} : {}; }
+
 function showMode() {
   const m = mode();
   if (m === 'continue' && state.current) {
@@ -72,6 +75,8 @@ function showMode() {
     $('primer-steps').value = '0';
     $('bars').value = String(Math.min(Number($('bars').max) || 32, state.current.bars + 4));
   }
+  // The harmonizer's measured default temperature (0.8), the composer's (1), until the user sets one.
+  if (!$('temperature').dataset.edited) $('temperature').value = m === 'harmonize' ? '0.8' : '1';
   $('continue-panel').hidden = m !== 'continue';
   $('melody-panel').hidden = m !== 'harmonize';
   $('bars-label').hidden = m === 'harmonize';
@@ -82,7 +87,7 @@ function showMode() {
 async function buildRequest() {
   const m = mode();
   if (m === 'harmonize') {
-    const body = sampling();
+    const body = Object.assign(sampling(), samplerFields());
     if (state.melodyFile) body.melody = state.melodyFile;
     else body.notes = $('notes').value;
     return ['/api/harmonize', body];
@@ -264,7 +269,7 @@ function setupRoll() {
     const voices = [...document.querySelectorAll('input.voice:checked')].map((v) => v.value).join('');
     if (!voices) { showError('voices: tick at least one of S, A, T, B'); return; }
     let body;
-    try { body = Object.assign(sampling(), {result: state.current.id, bars: state.selection, voices}); } catch (e) { showError(e.message); return; }
+    try { body = Object.assign(sampling(), samplerFields(), {result: state.current.id, bars: state.selection, voices}); } catch (e) { showError(e.message); return; }
     run('Redrawing', '/api/infill', body);
   };
   const player = $('player');
@@ -538,6 +543,7 @@ async function start() {
     item.append(swatch, name);
     $('legend').appendChild(item);
   });
+  $('temperature').addEventListener('input', () => { $('temperature').dataset.edited = 'true'; });
   $('new-seed').onclick = () => { $('seed').value = String(Math.floor(Math.random() * 1e9)); };
   $('generate').onclick = async () => {
     let request;

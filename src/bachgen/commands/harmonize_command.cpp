@@ -33,6 +33,7 @@ Common check_common(const InfillCommonSettings& c) {
   if (c.out.empty()) throw std::runtime_error("no output name (--out)");
   if (c.count < 1) throw std::runtime_error("--count must be at least 1");
   if (c.passes < 0) throw std::runtime_error("--passes must be 0 (automatic) or more");
+  if (c.iterations < 0) throw std::runtime_error("--iterations must be 0 (automatic) or more");
   Common out;
   try {
     out.audio = render::parse_audio_format(c.audio);
@@ -45,7 +46,13 @@ Common check_common(const InfillCommonSettings& c) {
     throw std::runtime_error(std::string("--voice-leading: ") + e.what());
   }
   out.options.sampling = c.sampling;
+  try {
+    out.options.sampler = generate::parse_infill_sampler(c.sampler);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--sampler: ") + e.what());
+  }
   out.options.passes = c.passes;
+  out.options.iterations = c.iterations;
   out.options.tempo = c.tempo;
   out.options.time_limit_seconds = c.time_limit_seconds;
   return out;

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "bachgen/generate/harmonizer.h"
 #include "bachgen/generate/sampler.h"
 #include "bachgen/music/chorale.h"
 
@@ -20,10 +21,12 @@ using generate::SamplingOptions;
 // What the two commands share.
 struct InfillCommonSettings {
   std::string model;            // a file, or a bundled model's name; empty = the bundled jsb-infill
-  SamplingOptions sampling;
+  SamplingOptions sampling{generate::kDefaultHarmonizeTemperature};
   uint64_t seed = 1;
   int count = 1;                // results: NAME, or NAME-1 ... NAME-N (seeds seed, seed+1, ...)
-  int64_t passes = 0;           // model runs per result; 0 = one per 16th step
+  std::string sampler = generate::infill_sampler_name(generate::kDefaultHarmonizeSampler);  // ancestral | gibbs
+  int64_t passes = 0;           // ancestral: model runs per result; 0 = one per 16th step
+  int64_t iterations = 0;       // Gibbs: model runs per result; 0 = one per 16th step
   std::string voice_leading = "strict";  // strict | off
   double tempo = 0;             // quarter notes per minute; 0 = the input's, else 80
   std::string audio = "wav";    // wav | flac | none

@@ -23,7 +23,9 @@ struct Harmonizer::State {
     InfillOptions io;
     io.sampling = o.sampling;
     io.seed = o.seed;
+    io.sampler = o.sampler;
     io.passes = o.passes;
+    io.iterations = o.iterations;
     io.voice_leading = o.voice_leading == music::VoiceLeading::kStrict;
     io.step_offset = step_offset;
     io.time_limit_seconds = o.time_limit_seconds;

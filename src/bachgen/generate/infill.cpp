@@ -34,6 +34,19 @@ int8_t pitch_of(int32_t token) {
 
 }  // namespace
 
+std::vector<int64_t> gibbs_block_sizes(int64_t hidden, int64_t iterations, const InfillOptions& o) {
+  if (!(o.block_min > 0 && o.block_min <= o.block_max && o.block_max <= 1 && o.anneal > 0)) {
+    throw std::invalid_argument("infill: Gibbs needs 0 < alpha_min <= alpha_max <= 1 and eta > 0");
+  }
+  std::vector<int64_t> sizes;
+  for (int64_t it = 0; it < iterations && hidden > 0; ++it) {
+    const double alpha = std::max(o.block_min, o.block_max - (o.block_max - o.block_min) * static_cast<double>(it) /
+                                                                 (o.anneal * static_cast<double>(iterations)));
+    sizes.push_back(std::clamp<int64_t>(static_cast<int64_t>(std::llround(alpha * static_cast<double>(hidden))), 1, hidden));
+  }
+  return sizes;
+}
+
 bool breaks_rules_between(const std::vector<music::GridStep>& known, size_t t, int v, int pitch) {
   const music::GridStep& now = known[t];
   // Crossing: above the voice over it, or below the voice under it.
@@ -101,8 +114,6 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   }
   Rng rng(options.seed);
   const int64_t n = static_cast<int64_t>(order.size());
-  const std::vector<std::vector<size_t>> chunks =
-      model::infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
   InfillStats st;
   st.variables = n;
   torch::NoGradGuard no_grad;
@@ -110,41 +121,68 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   const int64_t vocab = model.vocab_size();
   std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
   const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
-  for (const std::vector<size_t>& chunk : chunks) {
+  // One model run on the grid as it stands; throws TimeLimitExceeded past the limit.
+  auto run_model = [&]() {
     if (options.time_limit_seconds > 0 &&
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() > options.time_limit_seconds) {
       throw TimeLimitExceeded(options.time_limit_seconds);
     }
     const torch::Tensor input = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kInt64).view({1, -1});
-    const torch::Tensor logits = model.forward(input, offset).to(torch::kFloat32).contiguous();  // (1, 4S, V)
     ++st.passes;
-    const float* data = logits.data_ptr<float>();
-    for (const size_t i : chunk) {
-      const size_t t = i / 4;
-      const int v = static_cast<int>(i % 4);
-      std::fill(range_mask.begin(), range_mask.end(), 0);
-      range_mask[static_cast<size_t>(ChoraleTokens::kRest)] = 1;
+    return model.forward(input, offset).to(torch::kFloat32).contiguous();  // (1, 4S, V)
+  };
+  // Draws variable i from its row of logits, masked to its voice's range and (with the rules
+  // on) to the pitches that break no rule against `known`; then it is known.
+  auto draw = [&](const float* data, size_t i) {
+    const size_t t = i / 4;
+    const int v = static_cast<int>(i % 4);
+    std::fill(range_mask.begin(), range_mask.end(), 0);
+    range_mask[static_cast<size_t>(ChoraleTokens::kRest)] = 1;
+    for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
+      range_mask[static_cast<size_t>(Satb16Vocab::pitch_token(p))] = 1;
+    }
+    const uint8_t* allowed = range_mask.data();
+    if (options.voice_leading) {
+      rule_mask = range_mask;
+      bool any = false;
       for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
-        range_mask[static_cast<size_t>(Satb16Vocab::pitch_token(p))] = 1;
+        const size_t tok = static_cast<size_t>(Satb16Vocab::pitch_token(p));
+        if (breaks_rules_between(known, t, v, p)) rule_mask[tok] = 0;
+        any = any || rule_mask[tok];
       }
-      const uint8_t* allowed = range_mask.data();
-      if (options.voice_leading) {
-        rule_mask = range_mask;
-        bool any = false;
-        for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
-          const size_t tok = static_cast<size_t>(Satb16Vocab::pitch_token(p));
-          if (breaks_rules_between(known, t, v, p)) rule_mask[tok] = 0;
-          any = any || rule_mask[tok];
-        }
-        if (any) {
-          allowed = rule_mask.data();
-        } else {
-          ++st.fallbacks;
-        }
+      if (any) {
+        allowed = rule_mask.data();
+      } else {
+        ++st.fallbacks;
       }
-      const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
-      tokens[i] = token;
-      known[t][static_cast<size_t>(v)] = pitch_of(token);
+    }
+    const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
+    tokens[i] = token;
+    known[t][static_cast<size_t>(v)] = pitch_of(token);
+  };
+  if (options.sampler == InfillSampler::kGibbs) {
+    const int64_t iterations = options.iterations > 0 ? options.iterations : static_cast<int64_t>(steps);
+    std::vector<size_t> pool = order;
+    for (const int64_t block : gibbs_block_sizes(n, iterations, options)) {
+      // A random block: the first `block` of a partial Fisher-Yates shuffle of the hidden ones.
+      for (int64_t k = 0; k < block; ++k) {
+        const size_t j = static_cast<size_t>(k) + static_cast<size_t>(rng.below(static_cast<uint64_t>(n - k)));
+        std::swap(pool[static_cast<size_t>(k)], pool[j]);
+        const size_t i = pool[static_cast<size_t>(k)];
+        tokens[i] = ChoraleTokens::kPad;
+        known[i / 4][i % 4] = kSilent;
+      }
+      const torch::Tensor logits = run_model();
+      const float* data = logits.data_ptr<float>();
+      for (int64_t k = 0; k < block; ++k) draw(data, pool[static_cast<size_t>(k)]);
+    }
+  } else {
+    const std::vector<std::vector<size_t>> chunks =
+        model::infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
+    for (const std::vector<size_t>& chunk : chunks) {
+      const torch::Tensor logits = run_model();
+      const float* data = logits.data_ptr<float>();
+      for (const size_t i : chunk) draw(data, i);
     }
   }
   music::ChoraleGrid out = grid;

@@ -11,6 +11,8 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "bachgen/generate/sampler.h"
@@ -22,10 +24,31 @@ class SequenceModelImpl;
 
 namespace bachgen::generate {
 
+// kAncestral: the orderless ancestral sampler above. kGibbs: Coconet's annealed blocked Gibbs
+// sampling (Huang et al. 2017, after Yao et al. 2014): every hidden variable starts unknown;
+// iteration n of N hides a random block of them again, a share
+//   alpha_n = max(alpha_min, alpha_max - (alpha_max - alpha_min) * n / (eta * N))
+// of all hidden variables (alpha_max 1, alpha_min 0.05, eta 0.75: from all of them down to 5 %
+// over the first three quarters of the iterations), runs the model once on the grid with the
+// block hidden and draws the block again from its conditionals given everything else. The
+// voice-leading masks apply at every draw, against the notes before and after as they stand
+// (docs/generation.md#the-sampler-generateinfillh).
+enum class InfillSampler { kAncestral, kGibbs };
+// "ancestral" | "gibbs"; std::invalid_argument otherwise.
+inline InfillSampler parse_infill_sampler(const std::string& name) {
+  if (name == "ancestral") return InfillSampler::kAncestral;
+  if (name == "gibbs") return InfillSampler::kGibbs;
+  throw std::invalid_argument("'" + name + "' is not a sampler (ancestral or gibbs)");
+}
+inline const char* infill_sampler_name(InfillSampler sampler) { return sampler == InfillSampler::kGibbs ? "gibbs" : "ancestral"; }
+
 struct InfillOptions {
   SamplingOptions sampling;
   uint64_t seed = 1;
-  int64_t passes = 0;          // model runs; 0 = one per grid step (at most one per variable)
+  InfillSampler sampler = InfillSampler::kAncestral;
+  int64_t passes = 0;          // ancestral: model runs; 0 = one per grid step (at most one per variable)
+  int64_t iterations = 0;      // Gibbs: model runs; 0 = one per grid step
+  double block_max = 1.0, block_min = 0.05, anneal = 0.75;  // Gibbs: alpha_max, alpha_min, eta
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
   double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
@@ -45,6 +68,10 @@ struct InfillStats {
 music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
                                const std::vector<std::array<bool, music::kVoices>>& regenerate,
                                const InfillOptions& options, InfillStats* stats = nullptr);
+
+// Gibbs: how many of `hidden` variables iteration 0 .. iterations-1 draws again (the alpha_n
+// above, rounded, at least 1). Throws std::invalid_argument for bad alpha or eta.
+std::vector<int64_t> gibbs_block_sizes(int64_t hidden, int64_t iterations, const InfillOptions& options);
 
 // With voice leading on: whether `pitch` for voice v at step t breaks a rule against the
 // variables of `known` (kSilent where unknown or silent): crossing a neighbouring voice at

@@ -1,6 +1,8 @@
 // Parsing and checking the studio's JSON requests.
 #include "bachgen/serve/studio_api.h"
 
+#include "bachgen/generate/harmonizer.h"
+
 #include <algorithm>
 #include <cmath>
 #include <set>
@@ -131,8 +133,9 @@ class Fields {
   std::set<std::string> known_;
 };
 
-SamplingFields read_sampling(Fields& f) {
+SamplingFields read_sampling(Fields& f, double default_temperature = 1.0) {
   SamplingFields s;
+  s.temperature = default_temperature;
   s.temperature = f.number("temperature", s.temperature, 0, 5);
   s.top_k = static_cast<int>(f.integer("top_k", s.top_k, 0, 1000));
   s.top_p = f.number("top_p", s.top_p, 0, 1);
@@ -144,6 +147,16 @@ SamplingFields read_sampling(Fields& f) {
   } catch (const std::invalid_argument&) {
     throw RequestError("voice_leading", "must be \"strict\" or \"off\", not \"" + rules + "\"");
   }
+  return s;
+}
+
+SamplerFields read_sampler(Fields& f) {
+  SamplerFields s;
+  s.sampler = f.text("sampler", "", 16);
+  if (!s.sampler.empty() && s.sampler != "ancestral" && s.sampler != "gibbs") {
+    throw RequestError("sampler", "must be \"ancestral\" or \"gibbs\", not \"" + s.sampler + "\"");
+  }
+  s.iterations = f.integer("iterations", 0, 0, 4096);
   return s;
 }
 
@@ -267,7 +280,8 @@ ComposeRequest parse_compose_request(const std::string& body, const StudioLimits
 HarmonizeRequest parse_harmonize_request(const std::string& body, const StudioLimits& limits) {
   Fields f(body);
   HarmonizeRequest r;
-  r.sampling = read_sampling(f);
+  r.sampling = read_sampling(f, generate::kDefaultHarmonizeTemperature);
+  r.sampler = read_sampler(f);
   r.tempo = f.number("tempo", r.tempo, 0, 240);
   if (r.tempo > 0 && r.tempo < 30) throw RequestError("tempo", "must be 0 (the melody's own) or between 30 and 240");
   r.notes = f.text("notes", "", limits.max_notes_text);
@@ -283,7 +297,8 @@ HarmonizeRequest parse_harmonize_request(const std::string& body, const StudioLi
 InfillRequest parse_infill_request(const std::string& body, const StudioLimits& limits) {
   Fields f(body);
   InfillRequest r;
-  r.sampling = read_sampling(f);
+  r.sampling = read_sampling(f, generate::kDefaultHarmonizeTemperature);
+  r.sampler = read_sampler(f);
   if (!f.has("result")) throw RequestError("result", "is required (the id of the result to redraw)");
   r.result = read_result_id(f, "result");
   if (!f.has("bars")) throw RequestError("bars", "is required: [first, last], counted from 1");

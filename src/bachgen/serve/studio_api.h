@@ -35,6 +35,12 @@ struct SamplingFields {
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
 };
 
+// How harmonize and infill draw (generate/infill.h): "" for the harmonizer's default.
+struct SamplerFields {
+  std::string sampler;                 // "" | "ancestral" | "gibbs"
+  int64_t iterations = 0;              // 0 .. 4096 (Gibbs; 0 = one per 16th step)
+};
+
 struct UploadedFile {
   std::string name;                    // as the user's file was called (no path)
   std::string format;                  // mid | musicxml | mxl (from the name's extension)
@@ -54,6 +60,7 @@ struct ComposeRequest {
 
 struct HarmonizeRequest {
   SamplingFields sampling;
+  SamplerFields sampler;
   std::string notes;                   // the note text, or
   UploadedFile melody;                 // an uploaded MIDI or MusicXML melody
   double tempo = 0;                    // 0 = the melody's own, else 80
@@ -61,6 +68,7 @@ struct HarmonizeRequest {
 
 struct InfillRequest {
   SamplingFields sampling;
+  SamplerFields sampler;
   std::string result;                  // the stored result to redraw
   int64_t first_bar = 1, last_bar = 1; // 1-based, inclusive
   std::string voices = "ATB";          // any of S, A, T, B, each at most once

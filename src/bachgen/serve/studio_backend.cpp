@@ -166,7 +166,7 @@ class ModelBackend : public StudioBackend {
     } catch (const std::exception& e) {
       throw RequestError(from_text ? "notes" : "melody", e.what());
     }
-    generate::HarmonizeOptions o = options_of(r.sampling, time_limit);
+    generate::HarmonizeOptions o = options_of(r.sampling, r.sampler, time_limit);
     o.tempo = r.tempo;
     o.max_steps = static_cast<size_t>(options_.max_bars * 16);
     generate::HarmonizeStats stats;
@@ -193,7 +193,7 @@ class ModelBackend : public StudioBackend {
     generate::HarmonizeStats stats;
     music::Chorale result;
     try {
-      result = w.harmonizer.redraw(*source.chorale, selection, options_of(r.sampling, time_limit), &stats);
+      result = w.harmonizer.redraw(*source.chorale, selection, options_of(r.sampling, r.sampler, time_limit), &stats);
     } catch (const InputError& e) {
       throw RequestError(field_of(e.input), e.what());
     }
@@ -208,8 +208,10 @@ class ModelBackend : public StudioBackend {
     return *workers_[static_cast<size_t>(worker)];
   }
 
-  static generate::HarmonizeOptions options_of(const SamplingFields& f, double time_limit) {
+  static generate::HarmonizeOptions options_of(const SamplingFields& f, const SamplerFields& sampler, double time_limit) {
     generate::HarmonizeOptions o;
+    if (!sampler.sampler.empty()) o.sampler = generate::parse_infill_sampler(sampler.sampler);
+    o.iterations = sampler.iterations;
     o.sampling = sampling_of(f);
     o.seed = f.seed;
     o.voice_leading = f.voice_leading;
