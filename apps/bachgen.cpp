@@ -347,6 +347,10 @@ int main(int argc, char** argv) {
   CLI::App* harm_cmd = app.add_subcommand("harmonize", "Write alto, tenor and bass under a melody with the conditioning model");
   harm_cmd->add_option("--melody", harm.melody, "The soprano: a MIDI file (its top line) or a MusicXML file, .musicxml or compressed .mxl (its first part)");
   harm_cmd->add_option("--notes", harm.notes, "The soprano as note text, e.g. \"G4:1 | C5:1.5 D5:0.5 E5:2 |\" (docs/generation.md)");
+  harm_cmd->add_option("--transpose", harm.transpose,
+                       "off: a melody outside the soprano's C4-A5 is refused; auto: moved by octaves when that fits, else into the nearest key that fits and the result back into its own")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"off", "auto"}));
   add_infill_options(harm_cmd, harm.common);
 
   commands::InfillSettings inf;

@@ -346,6 +346,45 @@ TEST(Infill, StrictVoiceLeadingRulesByHand) {
   EXPECT_FALSE(breaks_rules_between(known, 1, 3, 45));
 }
 
+TEST(HarmonizeCommand, TransposeAutoMovesAMelodyIntoRangeAndBack) {
+  const std::string model_path = testing::test_file("infill.pt");
+  model::SequenceModel m = tiny_infill();
+  model::save_model(model_path, model::preset("infill-tiny", "satb16"), *m);
+  HarmonizeSettings h;
+  h.common.model = model_path;
+  h.common.audio = "none";
+  h.common.out = testing::test_file("moved");
+  auto soprano_of = [&]() {
+    std::vector<int> pitches;
+    for (const music::ScoreNote& n : music::score_from_midi(midi::read_midi_file(h.common.out + ".mid")).notes) {
+      if (n.voice == 0) pitches.push_back(n.pitch);
+    }
+    return pitches;
+  };
+  // An octave too low (A3 to A4): refused as it is, sung an octave higher with auto.
+  h.notes = "A3:1 C4 E4 A4 | G4:4 |";
+  EXPECT_THROW(run_harmonize(h), generate::InputError);
+  h.transpose = "auto";
+  InfillReport report = run_harmonize(h);
+  EXPECT_NE(report.text.find("moved 1 octave(s) up"), std::string::npos) << report.text;
+  EXPECT_EQ(soprano_of(), (std::vector<int>{69, 72, 76, 81, 79}));
+  // Bb3 to B5 spans 25 semitones: nothing fits, and the message says so.
+  h.notes = "Bb3:1 B5:1 |";
+  try {
+    run_harmonize(h);
+    FAIL() << "a melody wider than the soprano was harmonized";
+  } catch (const generate::InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("no transposition fits"), std::string::npos) << e.what();
+  }
+  // Bb3 to G5 (21 semitones, the range's span) fits only 2 semitones up: harmonized in that
+  // key and moved back, so the soprano is the melody as given.
+  h.notes = "Bb3:1 D4 G5:2 |";
+  report = run_harmonize(h);
+  EXPECT_NE(report.text.find("moved 2 semitone(s) up"), std::string::npos) << report.text;
+  EXPECT_NE(report.text.find("moved back into its key"), std::string::npos) << report.text;
+  EXPECT_EQ(soprano_of(), (std::vector<int>{58, 62, 79}));
+}
+
 TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
   const std::string model_path = testing::test_file("infill.pt");
   model::SequenceModel m = tiny_infill();

@@ -74,7 +74,7 @@ TEST(MelodyText, SopranoChecks) {
     FAIL() << "B3 is below the soprano range";
   } catch (const std::invalid_argument& e) {
     EXPECT_EQ(std::string(e.what()),
-              "--notes: bar 1 beat 1: B3 (MIDI 59) is outside the soprano range 60-81 (C4-A5); transpose the melody");
+              "--notes: bar 1 beat 1: B3 (MIDI 59) is outside the soprano range 60-81 (C4-A5); transpose the melody (--transpose auto does it)");
   }
   EXPECT_THROW(check_soprano(parse_melody_text("C5:300"), "x", 60, 81, 1024), std::invalid_argument);  // too long
   EXPECT_THROW(check_soprano(parse_melody_text("r:4"), "x", 60, 81, 1024), std::invalid_argument);     // no notes
@@ -239,6 +239,20 @@ TEST(MelodyMidi, TheTopLineWithRepeatsAndMeter) {
   EXPECT_EQ(m.steps_per_bar, 12);
   EXPECT_EQ(describe(m), "76* 76 76 76 76* 76 76 76 79* 79 79 79 79 79 79 79 72* 72 72 72 72 72 72 72");
   EXPECT_THROW(read_melody(tmp("melody.txt")), std::runtime_error);
+}
+
+TEST(MelodyText, FittingShiftsByOctavesFirstThenBySemitones) {
+  bool octaves = false;
+  EXPECT_EQ(fitting_shift(parse_melody_text("C4 A5"), 60, 81, &octaves), 0);
+  EXPECT_TRUE(octaves);
+  EXPECT_EQ(fitting_shift(parse_melody_text("A3 A4"), 60, 81, &octaves), 12);   // 57-69 -> 69-81
+  EXPECT_EQ(fitting_shift(parse_melody_text("C6 D6"), 60, 81, &octaves), -12);  // 84-86 -> 72-74
+  EXPECT_TRUE(octaves);
+  EXPECT_EQ(fitting_shift(parse_melody_text("Bb3 G5"), 60, 81, &octaves), 2);   // 58-79: only +2 fits
+  EXPECT_FALSE(octaves);
+  EXPECT_EQ(fitting_shift(parse_melody_text("Db4 Bb5"), 60, 81, &octaves), -1);  // 61-82: down a semitone
+  EXPECT_THROW(fitting_shift(parse_melody_text("Bb3 B5"), 60, 81, &octaves), std::invalid_argument);
+  EXPECT_EQ(shifted_melody(parse_melody_text("C4 r D4"), 12).pitches[8], 74);
 }
 
 TEST(KeyNames, ParseAndName) {

@@ -87,7 +87,7 @@ function showMode() {
 async function buildRequest() {
   const m = mode();
   if (m === 'harmonize') {
-    const body = Object.assign(sampling(), samplerFields());
+    const body = Object.assign(sampling(), samplerFields(), {transpose: $('transpose').checked ? 'auto' : 'off'});
     if (state.melodyFile) body.melody = state.melodyFile;
     else body.notes = $('notes').value;
     return ['/api/harmonize', body];

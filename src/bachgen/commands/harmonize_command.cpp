@@ -144,18 +144,36 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   } catch (const std::exception& e) {
     throw InputError(input, from_text ? std::string("--notes: ") + e.what() : std::string(e.what()));
   }
+  if (s.transpose != "off" && s.transpose != "auto") throw std::runtime_error("--transpose " + s.transpose + ": off or auto");
+  const bool transpose = s.transpose == "auto";
+  const std::string where = from_text ? "--notes" : s.melody;
   // The melody's range and length first: a bad melody fails before the model loads.
   try {
-    music::check_soprano(melody, from_text ? "--notes" : s.melody, music::kVoiceLowest[0], music::kVoiceHighest[0], s.max_steps);
+    bool by_octaves = true;
+    const int shift = transpose ? music::fitting_shift(melody, music::kVoiceLowest[0], music::kVoiceHighest[0], &by_octaves) : 0;
+    music::check_soprano(music::shifted_melody(melody, shift), where, music::kVoiceLowest[0], music::kVoiceHighest[0], s.max_steps);
   } catch (const std::invalid_argument& e) {
-    throw InputError(input, e.what());
+    const std::string what = e.what();
+    throw InputError(input, what.rfind(where, 0) == 0 ? what : where + ": " + what);
   }
   generate::Harmonizer harmonizer = load_harmonizer(s.common);
   Common with_limit = common;
   with_limit.options.max_steps = s.max_steps;
-  return draw_and_write(s.common, with_limit, "harmonize", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
-    return harmonizer.harmonize(melody, o, stats, input, from_text ? "--notes" : s.melody);
+  with_limit.options.transpose_auto = transpose;
+  generate::HarmonizeStats last;
+  InfillReport report = draw_and_write(s.common, with_limit, "harmonize", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
+    music::Chorale c = harmonizer.harmonize(melody, o, stats, input, where);
+    last = *stats;
+    return c;
   });
+  if (last.melody_moved != 0) {
+    const int m = last.melody_moved;
+    const std::string moved = m % 12 == 0 ? std::to_string(std::abs(m) / 12) + " octave(s) " + (m > 0 ? "up" : "down")
+                                          : std::to_string(std::abs(m)) + " semitone(s) " + (m > 0 ? "up" : "down");
+    report.text = "--transpose auto: the melody moved " + moved + " to fit the soprano's C4-A5" +
+                  (last.moved_back ? ", harmonized there, and the result moved back into its key" : "") + "\n" + report.text;
+  }
+  return report;
 }
 
 InfillReport run_infill(const InfillSettings& s) {

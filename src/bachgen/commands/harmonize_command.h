@@ -40,6 +40,7 @@ struct HarmonizeSettings {
   std::string melody;           // a MIDI or MusicXML file
   std::string notes;            // or the note text (music/melody.h)
   size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
+  std::string transpose = "off";  // off: a melody outside the soprano's range is refused; auto: moved (generate/harmonizer.h)
 };
 
 struct InfillSettings {

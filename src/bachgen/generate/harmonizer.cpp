@@ -53,8 +53,18 @@ Harmonizer& Harmonizer::operator=(Harmonizer&&) noexcept = default;
 
 const ModelInfo& Harmonizer::info() const { return state_->info; }
 
-music::Chorale Harmonizer::harmonize(const music::Melody& melody, const HarmonizeOptions& o, HarmonizeStats* stats, Input melody_input,
+music::Chorale Harmonizer::harmonize(const music::Melody& given, const HarmonizeOptions& o, HarmonizeStats* stats, Input melody_input,
                                      const std::string& melody_name) {
+  int shift = 0;
+  bool by_octaves = true;
+  if (o.transpose_auto) {
+    try {
+      shift = music::fitting_shift(given, music::kVoiceLowest[0], music::kVoiceHighest[0], &by_octaves);
+    } catch (const std::invalid_argument& e) {
+      throw InputError(melody_input, melody_name + ": " + e.what());
+    }
+  }
+  const music::Melody melody = shift == 0 ? given : music::shifted_melody(given, shift);
   try {
     music::check_soprano(melody, melody_name, music::kVoiceLowest[0], music::kVoiceHighest[0], o.max_steps);
   } catch (const std::invalid_argument& e) {
@@ -82,6 +92,18 @@ music::Chorale Harmonizer::harmonize(const music::Melody& melody, const Harmoniz
   // The model's beat table is 4/4 from the first step; a pickup shifts the melody into place.
   const int64_t offset = melody.steps_per_bar == 16 ? out.lead_rests() : 0;
   out.grid = state_->draw(grid, regenerate, o, offset, stats);
+  if (shift != 0 && !by_octaves) {
+    // Back into the melody's own key: every voice moves back by as much.
+    for (music::GridStep& step : out.grid.pitches) {
+      for (int8_t& p : step) {
+        if (p != music::kSilent) p = static_cast<int8_t>(std::clamp(p - shift, 0, 127));
+      }
+    }
+  }
+  if (stats != nullptr) {
+    stats->melody_moved = shift;
+    stats->moved_back = shift != 0 && !by_octaves;
+  }
   return out;
 }
 

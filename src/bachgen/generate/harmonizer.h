@@ -21,7 +21,7 @@
 namespace bachgen::generate {
 
 // The harmonizer's defaults, chosen by measurement on 20 JSB test sopranos against Bach's
-// figures (docs/results.md#harmonization-samplers): annealed Gibbs at temperature 0.8.
+// figures (docs/generation.md#the-sampler-generateinfillh): annealed Gibbs at temperature 0.8.
 inline constexpr InfillSampler kDefaultHarmonizeSampler = InfillSampler::kGibbs;
 inline constexpr double kDefaultHarmonizeTemperature = 0.8;
 
@@ -32,6 +32,10 @@ struct HarmonizeOptions {
   int64_t passes = 0;           // ancestral: model runs; 0 = one per 16th step
   int64_t iterations = 0;       // Gibbs: model runs; 0 = one per 16th step
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
+  // A melody outside the soprano's range: refused (false), or moved (true, `--transpose auto`):
+  // by octaves when that fits (the result stays there), else into the nearest key that fits,
+  // harmonized there and moved back into the melody's key (music::fitting_shift).
+  bool transpose_auto = false;
   double tempo = 0;             // of the result; 0 = the input's, else 80
   size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
   double time_limit_seconds = 0;  // > 0: TimeLimitExceeded (errors.h) once it passes
@@ -48,6 +52,8 @@ struct HarmonizeStats {
   int64_t variables = 0;        // drawn
   int64_t fallbacks = 0;        // variables where every pitch broke a rule (drawn from the range)
   double seconds = 0;
+  int melody_moved = 0;         // --transpose auto: semitones the melody was moved (0 = as given)
+  bool moved_back = false;      // ... and the result moved back by as much (not by octaves)
 };
 
 class Harmonizer {

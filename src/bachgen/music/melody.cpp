@@ -379,10 +379,45 @@ void check_soprano(const Melody& m, const std::string& where, int lowest, int hi
     if (p < lowest || p > highest) {
       throw std::invalid_argument(where + ": " + describe_step(m, t) + ": " + names[p % 12] + std::to_string(p / 12 - 1) + " (MIDI " +
                                   std::to_string(p) + ") is outside the soprano range " + std::to_string(lowest) + "-" +
-                                  std::to_string(highest) + " (C4-A5); transpose the melody");
+                                  std::to_string(highest) + " (C4-A5); transpose the melody (--transpose auto does it)");
     }
   }
   if (!any) throw std::invalid_argument(where + ": the melody has no notes");
+}
+
+int fitting_shift(const Melody& m, int lowest, int highest, bool* by_octaves) {
+  int low = 128, high = -1;
+  for (int8_t p : m.pitches) {
+    if (p == kSilent) continue;
+    low = std::min<int>(low, p);
+    high = std::max<int>(high, p);
+  }
+  if (high < 0) throw std::invalid_argument("the melody has no notes");
+  if (high - low > highest - lowest) {
+    throw std::invalid_argument("the melody spans " + std::to_string(high - low) + " semitones, more than the soprano's " +
+                                std::to_string(highest - lowest) + ": no transposition fits it");
+  }
+  *by_octaves = true;
+  if (low >= lowest && high <= highest) return 0;
+  auto fits = [&](int s) { return low + s >= lowest && high + s <= highest && low + s >= 0 && high + s <= 127; };
+  for (int octaves = 1; octaves <= 10; ++octaves) {
+    if (fits(12 * octaves)) return 12 * octaves;
+    if (fits(-12 * octaves)) return -12 * octaves;
+  }
+  *by_octaves = false;
+  for (int s = 1; s <= 127; ++s) {
+    if (fits(s)) return s;
+    if (fits(-s)) return -s;
+  }
+  throw std::invalid_argument("no transposition fits the melody");
+}
+
+Melody shifted_melody(const Melody& m, int semitones) {
+  Melody out = m;
+  for (int8_t& p : out.pitches) {
+    if (p != kSilent) p = static_cast<int8_t>(p + semitones);
+  }
+  return out;
 }
 
 }  // namespace bachgen::music

@@ -78,6 +78,15 @@ Melody read_melody(const std::string& path);
 // naming the first bad note by bar and beat.
 void check_soprano(const Melody& melody, const std::string& where, int lowest, int highest, size_t max_steps);
 
+// How far to move a melody so that it lies within lowest..highest (`--transpose auto`): 0 when
+// it does; else by octaves when that fits (the smaller move first, up on a tie; *by_octaves
+// true), else the smallest move by semitones (up on a tie; *by_octaves false: the harmonizer
+// then moves its result back into the melody's key). Throws std::invalid_argument when the
+// melody spans more than the range, or has no notes.
+int fitting_shift(const Melody& melody, int lowest, int highest, bool* by_octaves);
+// The melody moved by `semitones` (its spellings, key and all else kept).
+Melody shifted_melody(const Melody& melody, int semitones);
+
 // "bar 3 beat 2" (+ "and a 16th" ...) of a step, counting the pickup as bar 0.
 std::string describe_step(const Melody& melody, size_t step);
 

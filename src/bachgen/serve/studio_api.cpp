@@ -284,6 +284,9 @@ HarmonizeRequest parse_harmonize_request(const std::string& body, const StudioLi
   r.sampler = read_sampler(f);
   r.tempo = f.number("tempo", r.tempo, 0, 240);
   if (r.tempo > 0 && r.tempo < 30) throw RequestError("tempo", "must be 0 (the melody's own) or between 30 and 240");
+  const std::string transpose = f.text("transpose", "off", 8);
+  if (transpose != "off" && transpose != "auto") throw RequestError("transpose", "must be \"off\" or \"auto\", not \"" + transpose + "\"");
+  r.transpose_auto = transpose == "auto";
   r.notes = f.text("notes", "", limits.max_notes_text);
   if (f.has("melody")) r.melody = read_upload(f, "melody", limits, /*musicxml_allowed=*/true);
   if (r.notes.find_first_not_of(" \t\r\n") == std::string::npos) r.notes.clear();

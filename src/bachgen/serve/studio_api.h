@@ -64,6 +64,7 @@ struct HarmonizeRequest {
   std::string notes;                   // the note text, or
   UploadedFile melody;                 // an uploaded MIDI or MusicXML melody
   double tempo = 0;                    // 0 = the melody's own, else 80
+  bool transpose_auto = false;         // "transpose": "off" | "auto" (generate/harmonizer.h)
 };
 
 struct InfillRequest {

@@ -167,6 +167,7 @@ class ModelBackend : public StudioBackend {
       throw RequestError(from_text ? "notes" : "melody", e.what());
     }
     generate::HarmonizeOptions o = options_of(r.sampling, r.sampler, time_limit);
+    o.transpose_auto = r.transpose_auto;
     o.tempo = r.tempo;
     o.max_steps = static_cast<size_t>(options_.max_bars * 16);
     generate::HarmonizeStats stats;
