@@ -385,7 +385,7 @@ int main(int argc, char** argv) {
       "analyze", "Style statistics of four-part MIDI files beside Bach's JSB test chorales");
   analyze_cmd->add_option("files", analyze.inputs, "Four-voice MIDI or MusicXML files (.mid, .musicxml, .xml, .mxl), or JSB pieces [FILE.json:]SPLIT[:INDEX]")->required();
   analyze_cmd->add_option("--reference", analyze.reference,
-                          "JSB.json[:SPLIT] for the Bach column (default: the installed JSB data, test split)");
+                          "The Bach column: [JSB.json:]SPLIT[:INDEX] (default: the installed JSB data, test split), or a MIDI or MusicXML file; one piece (SPLIT:INDEX or a file) is also a realization each input is compared with (bass and chord per quarter beat)");
   analyze_cmd->add_flag("--no-reference", no_reference, "No Bach column");
   analyze_cmd->add_flag("--json", analyze.json, "A JSON array, one object per column");
 

@@ -150,6 +150,51 @@ TEST(ChoraleFigures, BachsTestChoralesAreInsideTheBands) {
   EXPECT_THROW(commands::analyze_report(s), std::runtime_error);
 }
 
+TEST(ChoraleFigures, AgreementWithAReferenceByHand) {
+  // Beats at steps 0 and 4 (step 2 is between beats and does not count).
+  const ChoraleGrid ours = grid_of({{72, 67, 64, 48}, {72, 67, 64, 48}, {74, 67, 62, 43}, {74, 67, 62, 43},
+                                    {72, 67, 64, 55}, {72, 67, 64, 55}});
+  const ChoraleGrid bach = grid_of({{72, 64, 55, 60}, {72, 64, 55, 60}, {71, 62, 55, 55}, {71, 62, 55, 55},
+                                    {72, 65, 57, 53}, {72, 65, 57, 53}});
+  const Agreement a = agreement_with(ours, bach);
+  EXPECT_EQ(a.bass_beats, 2);
+  EXPECT_EQ(a.same_bass, 1);       // C under both at step 0; G against F at step 4
+  EXPECT_EQ(a.chord_beats, 2);
+  EXPECT_EQ(a.same_chord, 1);      // C E G both at step 0; C E G against F A C at step 4
+  EXPECT_DOUBLE_EQ(a.bass_percent(), 50.0);
+  // A silent bass is no bass beat; the chord still counts.
+  ChoraleGrid quiet = ours;
+  quiet.pitches[4][3] = kSilent;
+  EXPECT_EQ(agreement_with(quiet, bach).bass_beats, 1);
+  EXPECT_EQ(agreement_with(quiet, bach).chord_beats, 2);
+}
+
+TEST(ChoraleFigures, AnalyzeComparesEachPieceWithAReferencePiece) {
+  BACHGEN_REQUIRE_DATA(jsb_dir, "jsb-chorales");
+  commands::AnalyzeSettings s;
+  s.inputs = {"test:3", "test:4"};
+  s.jsb_file = jsb_dir + "/Jsb16thSeparated.json";
+  s.reference = "test:3";
+  s.json = true;
+  const nlohmann::json j = nlohmann::json::parse(commands::analyze_report(s));
+  ASSERT_EQ(j.size(), 4u);  // two pieces, all inputs, the reference
+  EXPECT_DOUBLE_EQ(j[0]["reference_bass_percent"].get<double>(), 100.0);  // the piece itself
+  EXPECT_DOUBLE_EQ(j[0]["reference_chord_percent"].get<double>(), 100.0);
+  EXPECT_LT(j[1]["reference_bass_percent"].get<double>(), 60.0);        // another chorale
+  EXPECT_TRUE(j[2].contains("reference_bass_beats"));
+  EXPECT_EQ(j[3]["name"], "Bach (JSB test:3)");
+  EXPECT_FALSE(j[3].contains("reference_bass_percent"));
+  // A split as the reference: the Bach column only, no comparison.
+  s.reference = "test";
+  EXPECT_FALSE(nlohmann::json::parse(commands::analyze_report(s))[0].contains("reference_bass_percent"));
+  s.reference = "test:999";
+  EXPECT_THROW(commands::analyze_report(s), std::runtime_error);
+  // The table says what it compared.
+  s.reference = "test:3";
+  s.json = false;
+  EXPECT_NE(commands::analyze_report(s).find("against the reference"), std::string::npos);
+}
+
 TEST(ChoraleFigures, SilenceIsNoPiece) {
   const ChoraleFigures f = chorale_figures(grid_of({{kSilent, kSilent, kSilent, kSilent}}));
   EXPECT_EQ(f.pieces, 0);

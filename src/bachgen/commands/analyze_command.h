@@ -11,7 +11,8 @@ struct AnalyzeSettings {
   std::vector<std::string> inputs;  // four-voice MIDI files (S, A, T, B tracks), or JSB pieces
                                     // [FILE.json:]SPLIT[:INDEX] (a whole split is one column)
   std::string jsb_file;             // the JSB data for inputs that name no file (the installed one)
-  std::string reference;            // FILE.json[:SPLIT[:INDEX]] of JSB; empty = none; default split test
+  std::string reference;            // [FILE.json:]SPLIT[:INDEX] of JSB (default split test), or a MIDI or
+                                    // MusicXML file; empty = none. One piece: inputs are also compared with it
   bool json = false;
 };
 

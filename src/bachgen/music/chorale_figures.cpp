@@ -140,4 +140,41 @@ double ChoraleFigures::inner_mean_interval() const {
 }
 double ChoraleFigures::inner_leaps_percent() const { return percent(inner_leaps, inner_moves); }
 
+void Agreement::add(const Agreement& o) {
+  bass_beats += o.bass_beats;
+  same_bass += o.same_bass;
+  chord_beats += o.chord_beats;
+  same_chord += o.same_chord;
+}
+
+double Agreement::bass_percent() const { return bass_beats == 0 ? 0 : 100.0 * static_cast<double>(same_bass) / static_cast<double>(bass_beats); }
+double Agreement::chord_percent() const {
+  return chord_beats == 0 ? 0 : 100.0 * static_cast<double>(same_chord) / static_cast<double>(chord_beats);
+}
+
+Agreement agreement_with(const ChoraleGrid& ours, const ChoraleGrid& reference) {
+  Agreement a;
+  const size_t steps = std::min(ours.steps(), reference.steps());
+  auto mask = [](const GridStep& step) {
+    unsigned m = 0;
+    for (int8_t p : step) {
+      if (p != kSilent) m |= 1u << (p % 12);
+    }
+    return m;
+  };
+  for (size_t t = 0; t < steps; t += 4) {
+    const int8_t b = ours.pitches[t][kVoices - 1], r = reference.pitches[t][kVoices - 1];
+    if (b != kSilent && r != kSilent) {
+      ++a.bass_beats;
+      a.same_bass += b % 12 == r % 12;
+    }
+    const unsigned mo = mask(ours.pitches[t]), mr = mask(reference.pitches[t]);
+    if (mo != 0 && mr != 0) {
+      ++a.chord_beats;
+      a.same_chord += mo == mr;
+    }
+  }
+  return a;
+}
+
 }  // namespace bachgen::music

@@ -36,6 +36,19 @@ struct ChoraleFigures {
   double inner_leaps_percent() const;
 };
 
+// How far a realization agrees with a reference one of the same melody (issue 19: our
+// harmonization of a Bach soprano beside Bach's own), on the quarter beats both have (steps
+// 0, 4, 8, ... of both grids, each from its first beat): the bass's pitch class, where both
+// basses sound; the chord, as the set of pitch classes sounding in all voices, where both sound.
+struct Agreement {
+  int64_t bass_beats = 0, same_bass = 0;
+  int64_t chord_beats = 0, same_chord = 0;
+  void add(const Agreement& other);
+  double bass_percent() const;
+  double chord_percent() const;
+};
+Agreement agreement_with(const ChoraleGrid& ours, const ChoraleGrid& reference);
+
 // The figures of one piece; the key is the Krumhansl-Kessler guess of music/key.h.
 ChoraleFigures chorale_figures(const ChoraleGrid& grid);
 

@@ -1,6 +1,8 @@
 // The style figures as a table or JSON.
 #include "bachgen/music/style_report.h"
 
+#include <algorithm>
+
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
@@ -53,11 +55,17 @@ nlohmann::json figures_json(const ChoraleFigures& f) {
 std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) {
   if (as_json) {
     nlohmann::json out = nlohmann::json::array();
-    for (const auto& [name, s, figures, key] : columns) {
-      nlohmann::json j = stats_json(s);
-      j.update(figures_json(figures));
-      j["name"] = name;
-      if (!key.empty()) j["key"] = key;
+    for (const StyleColumn& c : columns) {
+      nlohmann::json j = stats_json(c.stats);
+      j.update(figures_json(c.figures));
+      j["name"] = c.name;
+      if (!c.key.empty()) j["key"] = c.key;
+      if (c.compared) {
+        j["reference_bass_percent"] = c.agreement.bass_percent();
+        j["reference_bass_beats"] = c.agreement.bass_beats;
+        j["reference_chord_percent"] = c.agreement.chord_percent();
+        j["reference_chord_beats"] = c.agreement.chord_beats;
+      }
       out.push_back(j);
     }
     return out.dump(2) + "\n";
@@ -67,8 +75,9 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
   std::snprintf(line, sizeof line, "%-40s %10s %10s %10s %10s %10s %10s %8s\n", "music", "sonorities", "5ths/100",
                 "8ves/100", "cross/100", "range/100", "spread/100", "pc bits");
   text += line;
-  for (const auto& [name, s, figures, key] : columns) {
-    const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
+  for (const StyleColumn& c : columns) {
+    const StyleStats& s = c.stats;
+    const std::string shown = c.name.size() > 40 ? "..." + c.name.substr(c.name.size() - 37) : c.name;
     std::snprintf(line, sizeof line, "%-40s %10lld %10.2f %10.2f %10.2f %10.2f %10.2f %8.3f\n", shown.c_str(),
                   static_cast<long long>(s.sonorities), s.fifths_per_100_moves(), s.octaves_per_100_moves(),
                   s.crossings_per_100_sonorities(), s.out_of_range_per_100_notes(),
@@ -80,8 +89,10 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
   std::snprintf(line, sizeof line, "%-40s %7s %8s %8s %8s %8s %8s %8s %8s  %s\n", "music", "pieces", "odd16 %", "scale %", "tonic %",
                 "chords %", "ATB/q", "inner st", "leaps %", "key");
   text += line;
-  for (const auto& [name, s, f, key] : columns) {
-    const std::string shown = name.size() > 40 ? "..." + name.substr(name.size() - 37) : name;
+  for (const StyleColumn& c : columns) {
+    const ChoraleFigures& f = c.figures;
+    const std::string& key = c.key;
+    const std::string shown = c.name.size() > 40 ? "..." + c.name.substr(c.name.size() - 37) : c.name;
     std::snprintf(line, sizeof line, "%-40s %7lld %8.1f %8.1f %8.1f %8.1f %8.2f %8.2f %8.1f  %s\n", shown.c_str(), static_cast<long long>(f.pieces),
                   f.odd_step_onsets_percent(), f.scale_notes_percent(), f.tonic_endings_percent(), f.chord_beats_percent(),
                   f.lower_onsets_per_quarter(), f.inner_mean_interval(), f.inner_leaps_percent(), key.c_str());
@@ -91,6 +102,18 @@ std::string style_report(const std::vector<StyleColumn>& columns, bool as_json) 
           "chord, tonic in the bass; chords: quarter beats that fit one triad or seventh chord; ATB/q: alto, tenor\n"
           "and bass onsets per quarter per voice; inner st, leaps: alto and tenor moves, mean semitones and share\n"
           "over a major third; key: of a single piece, Krumhansl-Kessler (docs/generation.md#analyze).\n";
+  if (std::any_of(columns.begin(), columns.end(), [](const StyleColumn& c) { return c.compared; })) {
+    std::snprintf(line, sizeof line, "\n%-40s %10s %8s %10s %8s\n", "against the reference", "bass beats", "same %", "chord beats", "same %");
+    text += line;
+    for (const StyleColumn& c : columns) {
+      if (!c.compared) continue;
+      const std::string shown = c.name.size() > 40 ? "..." + c.name.substr(c.name.size() - 37) : c.name;
+      std::snprintf(line, sizeof line, "%-40s %10lld %8.1f %10lld %8.1f\n", shown.c_str(), static_cast<long long>(c.agreement.bass_beats),
+                    c.agreement.bass_percent(), static_cast<long long>(c.agreement.chord_beats), c.agreement.chord_percent());
+      text += line;
+    }
+    text += "same: quarter beats where the bass has the reference's pitch class, or all voices sound its pitch classes.\n";
+  }
   return text;
 }
 

@@ -17,10 +17,13 @@ struct StyleColumn {
   StyleStats stats;
   ChoraleFigures figures;
   std::string key;  // one piece: its Krumhansl-Kessler key ("D minor"); empty for several
+  bool compared = false;   // `analyze --reference PIECE`: agreement with that realization
+  Agreement agreement;
 };
 
 // A table (a line per column and a legend) or, with as_json, a JSON array of one object per
-// column ("name", "key" where known, and every figure).
+// column ("name", "key" where known, every figure, and for compared columns
+// "reference_bass_percent", "reference_chord_percent" and their beat counts).
 std::string style_report(const std::vector<StyleColumn>& columns, bool as_json);
 
 }  // namespace bachgen::music
