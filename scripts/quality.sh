@@ -35,6 +35,33 @@ for rules in strict off; do
   echo "voice leading $rules: $count harmonizations in $(( $(date +%s) - start )) s (one core)"
 done
 
+echo "== Our harmonizations against Bach's own lower voices (analyze --reference test:I) =="
+for rules in strict off; do
+  count=$pieces
+  [ "$rules" = off ] && count=$off_pieces
+  for ((i = 0; i < count; i++)); do
+    "$bachgen" analyze --json --reference "test:$i" "$out/harmonized-$rules/test-$i.mid"
+  done > "$out/agreement-$rules.jsonl.tmp"
+  /usr/bin/python3 - "$out/agreement-$rules.jsonl.tmp" "$rules" <<'PY'
+import json, sys
+text = open(sys.argv[1]).read()
+decoder, at, cols = json.JSONDecoder(), 0, []
+while at < len(text):
+    while at < len(text) and text[at].isspace():
+        at += 1
+    if at >= len(text):
+        break
+    value, at = decoder.raw_decode(text, at)
+    cols.append(value[0])
+bass = sum(c["reference_bass_beats"] for c in cols)
+same_bass = sum(round(c["reference_bass_percent"] * c["reference_bass_beats"] / 100) for c in cols)
+chords = sum(c["reference_chord_beats"] for c in cols)
+same_chord = sum(round(c["reference_chord_percent"] * c["reference_chord_beats"] / 100) for c in cols)
+print(f"voice leading {sys.argv[2]}: bass as Bach's on {100 * same_bass / max(bass, 1):.1f} % of {bass} beats, "
+      f"all voices' pitch classes as Bach's on {100 * same_chord / max(chords, 1):.1f} % of {chords}")
+PY
+done
+
 echo "== NLL of Bach's ATB given his soprano (JSB test split) =="
 wait "$nll_job"
 cat "$out/nll.txt"
