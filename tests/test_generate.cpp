@@ -204,7 +204,7 @@ TEST(Composer, AComposerWithConditionsWritesTheBarsItIsTold) {
   torch_options.decoder = Decoder::kTorch;
   Composer fast(path, fast_options), step(path, torch_options);
   EXPECT_TRUE(fast.conditioned());
-  int pickups = 0;
+  int pickups = 0, opened_in_key = 0;
   for (uint64_t seed = 1; seed <= 24; ++seed) {
     ComposeOptions o;
     o.seed = seed;
@@ -225,11 +225,21 @@ TEST(Composer, AComposerWithConditionsWritesTheBarsItIsTold) {
     EXPECT_EQ(a[0].candidates, 16);  // with a key: the best of 16 by rule
     if (a[0].key_change) {  // moved there when it was not in it
       EXPECT_EQ(a[0].key_change->to.substr(0, 1), "D") << a[0].key_change->to;
+    } else {
+      // It opens on the D minor triad, every voice sounding, D in the bass.
+      const music::GridStep& first = c.grid.pitches[0];
+      for (int v = 0; v < 4; ++v) {
+        ASSERT_NE(first[static_cast<size_t>(v)], music::kSilent) << seed;
+        const int pc = first[static_cast<size_t>(v)] % 12;
+        EXPECT_TRUE(v == 3 ? pc == 2 : (pc == 2 || pc == 5 || pc == 9)) << seed << " voice " << v << " pc " << pc;
+      }
+      ++opened_in_key;
     }
     if (seed <= 3) {
       EXPECT_EQ(step.compose(o)[0].chorale.grid.pitches, c.grid.pitches) << seed;
     }
   }
+  EXPECT_GT(opened_in_key, 0);
   EXPECT_GT(pickups, 8);   // Bach: 71 % in 4/4
   EXPECT_LT(pickups, 24);
   // Without a key: the best of 4; --candidates 1 is the model's own draw.

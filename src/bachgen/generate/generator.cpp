@@ -191,6 +191,15 @@ void ChoraleGrammar::operator()(const std::vector<int32_t>& sequence, uint8_t* a
   for (int pitch = std::max(lowest[voice], T::kLowestPitch); pitch <= std::min(highest[voice], T::kHighestPitch); ++pitch) {
     allowed[T::kFirstPitch + (pitch - T::kLowestPitch)] = 1;
   }
+  if (opening_tonic >= 0 && step == 0) {
+    allowed[T::kRest] = 0;
+    const int third = (opening_tonic + (opening_minor ? 3 : 4)) % 12, fifth = (opening_tonic + 7) % 12;
+    for (int pitch = T::kLowestPitch; pitch < T::kLowestPitch + T::kPitches; ++pitch) {
+      const int pc = pitch % 12;
+      const bool in_chord = voice == 3 ? pc == opening_tonic : (pc == opening_tonic || pc == third || pc == fifth);
+      if (!in_chord) allowed[T::kFirstPitch + (pitch - T::kLowestPitch)] = 0;
+    }
+  }
   if (onset_vocab && position >= 5) {
     // A hold continues the pitch this voice had one step before (an onset or a hold of it).
     const int32_t before = sequence[position - 4];

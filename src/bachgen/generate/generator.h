@@ -78,6 +78,10 @@ struct ChoraleGrammar {
   int steps_per_bar = 16;
   bool allow_eos = true;
   bool voice_leading = false;
+  // A key to open in (a composer told `--key`): the first step is its tonic triad, every voice
+  // sounding, the bass on the tonic (1 3 5, minor 1 b3 5). -1: any opening.
+  int opening_tonic = -1;
+  bool opening_minor = false;
   std::shared_ptr<int64_t> fallbacks = std::make_shared<int64_t>(0);
   void operator()(const std::vector<int32_t>& sequence, uint8_t* allowed) const;
 };
