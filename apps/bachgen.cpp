@@ -85,9 +85,9 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--passes", c.passes, "Ancestral: model runs per result (0 = one per 16th step; more = slower, closer to exact sampling)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per 16th step)")
+  cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per 16th step drawn)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(int64_t{0}, int64_t{100000}));
   cmd->add_option("--tempo", c.tempo, "Quarter notes per minute (0 = the input's, else 80)")->capture_default_str()->check(CLI::Range(0.0, 400.0));
   add_voice_leading_option(cmd, c.voice_leading);
   add_audio_options(cmd, c.audio, c.soundfont);

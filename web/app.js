@@ -283,7 +283,13 @@ function setupRoll() {
   player.addEventListener('play', () => requestAnimationFrame(follow));
   player.addEventListener('seeked', follow);
   player.addEventListener('loadedmetadata', () => { player.dataset.ready = 'true'; });
-  window.addEventListener('resize', () => { drawRoll(); if (score.osmd && score.shown) { score.osmd.render(); afterRender(); } });
+  window.addEventListener('resize', () => {
+    drawRoll();
+    if (!score.osmd || !score.shown) return;
+    if ($('score-wrap').hidden) { score.shown = ''; return; }  // drawn again when shown
+    score.osmd.render();
+    afterRender();
+  });
 }
 
 // ---- the score ----------------------------------------------------------------------------
@@ -313,11 +319,11 @@ async function drawScore() {
   const result = state.current;
   $('score-empty').hidden = !!result;
   const el = $('score');
-  if (!result || !score.osmd || $('score-wrap').hidden) return;
+  if (!result || !score.osmd || $('score-wrap').hidden) { ++score.drawing; return; }
   const two = staves() === '2' && result.files['hymnal.musicxml'];
   const file = two ? result.files['hymnal.musicxml'] : result.files.musicxml;
   const key = `${result.id} ${two ? 2 : 4}`;
-  if (score.shown === key) { markSelection(); return; }
+  if (score.shown === key) { ++score.drawing; markSelection(); return; }
   const ticket = ++score.drawing;
   try {
     const text = await (await fetch(file)).text();

@@ -161,7 +161,11 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     known[t][static_cast<size_t>(v)] = pitch_of(token);
   };
   if (options.sampler == InfillSampler::kGibbs) {
-    const int64_t iterations = options.iterations > 0 ? options.iterations : static_cast<int64_t>(steps);
+    // By default one iteration per step that has a variable to draw (a short redraw in a long
+    // piece runs as few as its own steps).
+    int64_t drawn_steps = 0;
+    for (size_t t = 0; t < steps; ++t) drawn_steps += std::any_of(regenerate[t].begin(), regenerate[t].end(), [](bool b) { return b; });
+    const int64_t iterations = options.iterations > 0 ? options.iterations : drawn_steps;
     std::vector<size_t> pool = order;
     for (const int64_t block : gibbs_block_sizes(n, iterations, options)) {
       // A random block: the first `block` of a partial Fisher-Yates shuffle of the hidden ones.

@@ -47,7 +47,7 @@ struct InfillOptions {
   uint64_t seed = 1;
   InfillSampler sampler = InfillSampler::kAncestral;
   int64_t passes = 0;          // ancestral: model runs; 0 = one per grid step (at most one per variable)
-  int64_t iterations = 0;      // Gibbs: model runs; 0 = one per grid step
+  int64_t iterations = 0;      // Gibbs: model runs; 0 = one per step that has a variable to draw
   double block_max = 1.0, block_min = 0.05, anneal = 0.75;  // Gibbs: alpha_max, alpha_min, eta
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)

@@ -51,7 +51,8 @@ int pitch_class_of_letter(char letter) {
 
 int steps_per_bar_of(int numerator, int denominator) {
   if (numerator <= 0 || denominator <= 0 || 16 % denominator != 0 || numerator > 64) return -1;
-  return numerator * (16 / denominator);
+  const int steps = numerator * (16 / denominator);
+  return steps <= 64 ? steps : -1;  // a bar of at most 64 16ths (16/4): what the writers engrave
 }
 
 std::optional<KeyGuess> key_of_musicxml(const pugi::xml_node& key) {

@@ -46,7 +46,8 @@ std::string musicxml_of_mxl(const std::vector<uint8_t>& archive, const std::stri
 // 'C' -> 0 ... 'B' -> 11; -1 for anything else.
 int pitch_class_of_letter(char letter);
 // A time signature in 16ths per bar (4/4 -> 16, 3/4 -> 12, 6/8 -> 12); -1 when the 16th grid
-// cannot hold it (a denominator other than 1, 2, 4, 8, 16) or it is not one.
+// cannot hold it (a denominator other than 1, 2, 4, 8, 16), the bar is longer than 64 16ths, or
+// it is not one.
 int steps_per_bar_of(int numerator, int denominator);
 
 // The key a <key> element names: <fifths> -7..7, <mode> minor or anything else as major.

@@ -221,7 +221,9 @@ class ModelBackend : public StudioBackend {
   }
 
   static json details_of(const generate::HarmonizeStats& stats) {
-    return {{"variables", stats.variables}, {"voice_leading_fallbacks", stats.fallbacks}};
+    json d = {{"variables", stats.variables}, {"voice_leading_fallbacks", stats.fallbacks}};
+    if (stats.melody_moved != 0) d["melody_moved_semitones"] = stats.melody_moved, d["moved_back"] = stats.moved_back;
+    return d;
   }
 
   GenerationOutput output_of(Worker& w, const music::Chorale& chorale, double seconds, const json& details) const {
