@@ -5,6 +5,7 @@
 #include "bachgen/data/jsb.h"
 #include "bachgen/io/files.h"
 #include "bachgen/midi/midi_writer.h"
+#include "bachgen/music/chorale.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/music/score.h"
 #include "bachgen/io/zip_archive.h"
@@ -32,6 +33,21 @@ TEST(MelodyText, PitchesDurationsAndTies) {
   EXPECT_EQ(m.steps_per_bar, 16);
   EXPECT_EQ(m.pickup_steps, 0);
   // Dbb5 = C5 (72): the last item takes the previous duration (a 16th).
+}
+
+TEST(MelodyText, NoteTextWrittenAtTheEdgesOfMidiReadsBack) {
+  // MIDI 0 and 1 beside sharp notes (the speller would like B#, but B#-2 is no octave) and 127.
+  const Melody m = parse_melody_text("3/4 C-1 C#-1 F#-1 | C#-1:2 G9:1 |");
+  Chorale c;
+  for (size_t t = 0; t < m.steps(); ++t) {
+    c.grid.pitches.push_back({m.pitches[t], kSilent, kSilent, kSilent});
+    c.grid.onsets.push_back({static_cast<bool>(m.onsets[t]), false, false, false});
+  }
+  c.steps_per_bar = m.steps_per_bar;
+  c.key = parse_key("C# minor");
+  const std::string text = melody_text(c);
+  const Melody again = parse_melody_text(text);
+  EXPECT_EQ(describe(again), describe(m)) << text;
 }
 
 TEST(MelodyText, MeterPickupAndBarChecks) {

@@ -99,6 +99,24 @@ TEST(Spelling, AKeptSpellingStaysAndTheOthersFollowIt) {
   EXPECT_THROW(spell_notes(notes, parse_key("C major"), 0), std::invalid_argument);
 }
 
+TEST(Spelling, TheExtremePitchesKeepAWrittenOctaveAScoreCanName) {
+  // MIDI 0 and 1 in keys that favour B# and B## (C# minor: its leading tone is B#): the
+  // written octave stays -1 or above (C-1, not B#-2), and every name reads back as its pitch.
+  // Found by fuzz_melody: note text written with "B#-2" did not read back.
+  for (const char* key : {"C# minor", "C# major", "F# major", "C major"}) {
+    std::vector<SpellNote> notes;
+    const int pitches[] = {0, 1, 0, 12, 127, 126};
+    for (int i = 0; i < 6; ++i) notes.push_back({pitches[i], i, i + 1, 0});
+    const std::vector<int> fifths = spell_notes(notes, parse_key(key), 1);
+    for (int i = 0; i < 6; ++i) {
+      const int octave = written_octave(pitches[i], fifths[static_cast<size_t>(i)]);
+      EXPECT_GE(octave, -1) << key << " " << pitch_name(pitches[i], fifths[static_cast<size_t>(i)]);
+      EXPECT_LE(octave, 9) << key << " " << pitch_name(pitches[i], fifths[static_cast<size_t>(i)]);
+      EXPECT_EQ(pitch_class_of_fifths(fifths[static_cast<size_t>(i)]), pitches[i] % 12);
+    }
+  }
+}
+
 TEST(Spelling, AChoraleIsSpelledInItsKeyWithItsKeptNotes) {
   Chorale c;
   for (int p : {62, 61, 62}) c.grid.pitches.push_back({static_cast<int8_t>(p + 12), 69, 65, 50});

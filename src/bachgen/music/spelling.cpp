@@ -87,8 +87,16 @@ std::vector<int> spell_notes(const std::vector<SpellNote>& notes, const KeyGuess
     const int pc = ((note.pitch % 12) + 12) % 12;
     // A minor key's leading tone is never written flat (C# in D minor, not Db).
     const bool leading_tone = key.minor && pc == (key.tonic + 11) % 12;
-    for (int f = kLowest; f <= kHighest; ++f) {
-      if (pitch_class_of_fifths(f) == pc && !(leading_tone && f < tonic_fifths(key))) candidates[k].push_back(f);
+    // Only spellings whose written octave a score can name (-1 to 9: MIDI 0 is C-1, never B#-2);
+    // the leading tone's rule gives way only where it would leave none (MIDI 0 in C# minor).
+    for (const bool keep_leading_tone_rule : {true, false}) {
+      for (int f = kLowest; f <= kHighest; ++f) {
+        const int octave = written_octave(note.pitch, f);
+        if (pitch_class_of_fifths(f) == pc && !(keep_leading_tone_rule && leading_tone && f < tonic_fifths(key)) && octave >= -1 && octave <= 9) {
+          candidates[k].push_back(f);
+        }
+      }
+      if (!candidates[k].empty()) break;
     }
     // Start nearest the key's centre (the flatter on a tie).
     int best = candidates[k].front();
