@@ -88,6 +88,9 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per 16th step drawn)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  cmd->add_option("--rhythm", c.rhythm, "eighths: the drawn voices start notes on the 8th grid (an off-beat 16th holds the note before); sixteenths: on any 16th")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"eighths", "sixteenths"}));
   cmd->add_option("--tempo", c.tempo, "Quarter notes per minute (0 = the input's, else 80)")->capture_default_str()->check(CLI::Range(0.0, 400.0));
   add_voice_leading_option(cmd, c.voice_leading);
   add_audio_options(cmd, c.audio, c.soundfont);
@@ -306,7 +309,7 @@ int main(int argc, char** argv) {
 
   commands::GenerateSettings gen;
   CLI::App* gen_cmd = app.add_subcommand("generate", "Compose or continue music with a trained model (MIDI, MusicXML, audio out)");
-  gen_cmd->add_option("--model", gen.model, "A model file or checkpoint, or a bundled model's name (default: jsb-default)");
+  gen_cmd->add_option("--model", gen.model, "A model file or checkpoint, or a bundled model's name (default: jsb-compose)");
   CLI::Option* primer = gen_cmd->add_option("--primer", gen.primer, "Start from a MIDI file, or a JSB piece SPLIT:INDEX (or FILE.json:SPLIT:INDEX)");
   gen_cmd->add_option("--primer-piece", gen.primer, "Start from a JSB piece SPLIT:INDEX (the same as --primer SPLIT:INDEX)")->excludes(primer);
   gen_cmd->add_option("--primer-steps", gen.primer_steps, "Chorales: keep the primer's first N 16th steps (0 = all)")
@@ -351,6 +354,10 @@ int main(int argc, char** argv) {
                        "off: a melody outside the soprano's C4-A5 is refused; auto: moved by octaves when that fits, else into the nearest key that fits and the result back into its own")
       ->capture_default_str()
       ->check(CLI::IsMember({"off", "auto"}));
+  harm_cmd->add_option("--cadence", harm.cadence,
+                       "tonic: a melody ending on a note of its key's tonic triad ends on that chord, the tonic in the bass; free: as the model draws it")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"tonic", "free"}));
   add_infill_options(harm_cmd, harm.common);
 
   commands::InfillSettings inf;
@@ -367,7 +374,7 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--allowed-host", srv.server.allowed_hosts,
                         "A host name the Host header may name besides localhost, 127.0.0.1, [::1] and --host (repeat for more)");
   serve_cmd->add_option("--port", srv.server.port, "Port (0 = any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
-  serve_cmd->add_option("--model", srv.backend.compose_model, "The composing model: a file or a bundled name (default jsb-default)");
+  serve_cmd->add_option("--model", srv.backend.compose_model, "The composing model: a file or a bundled name (default jsb-compose)");
   serve_cmd->add_option("--infill-model", srv.backend.infill_model, "The harmonizing model (default jsb-infill)");
   serve_cmd->add_option("--workers", srv.server.workers, "Generations at once")->capture_default_str()->check(CLI::Range(1, 64));
   serve_cmd->add_option("--queue", srv.server.queue, "Generations waiting beyond those; more get 503")->capture_default_str()->check(CLI::Range(0, 1024));

@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
     render::Synthesizer synth;  // the soundfont is loaded once
 
     // Compose eight bars in D minor from the bundled chorale model.
-    generate::Composer composer("");  // "" = the bundled jsb-default
+    generate::Composer composer("");  // "" = the bundled jsb-compose
     generate::ComposeOptions compose;
     compose.steps = 8 * 16;
     compose.key = music::parse_key("D minor");

@@ -146,7 +146,7 @@ PY
   done
 done
 echo
-# Process start to a written chorale: the default command (bundled jsb-default, fast int8), and
+# Process start to a written chorale: the default command (bundled jsb-compose, fast int8), and
 # jsb-base with each decoder. Best of three runs each (a cold first run reads the files).
 time_generate() {
   local best=""
@@ -163,8 +163,8 @@ echo "Process start to a 1024-token chorale (256 steps) written as MIDI + MusicX
 echo
 echo "| model | decoder | seconds |"
 echo "|---|---|---:|"
-echo "| jsb-default (bundled LSTM) | fast int8 (default) | $(time_generate --audio none) |"
-echo "| jsb-default (bundled LSTM) | fast int8, + WAV audio (FluidSynth) | $(time_generate --audio wav) |"
+echo "| jsb-compose (bundled) | fast int8 (default) | $(time_generate --audio none) |"
+echo "| jsb-compose (bundled) | fast int8, + WAV audio (FluidSynth) | $(time_generate --audio wav) |"
 gen_model="$root/build/bench-data/gen/jsb-base.pt"
 echo "| jsb-base | fast int8 (default) | $(time_generate --model "$gen_model" --audio none) |"
 echo "| jsb-base | fast fp32 | $(time_generate --model "$gen_model" --decode-weights fp32 --audio none) |"

@@ -4,13 +4,13 @@
 # piece's meter, length and key known; 12 default compositions (`generate --bars 16 --seed S`,
 # S = 1..12) and 12 with `--key "D minor"` through `analyze` beside Bach; their bars; how many
 # are analysed as D minor; and the time of one 16-bar composition from process start.
-#   scripts/composer_card.sh [MODEL] [extra generate flags...]   (MODEL default: jsb-default)
+#   scripts/composer_card.sh [MODEL] [extra generate flags...]   (MODEL default: jsb-compose, the bundled composer)
 # Needs a built tree. Writes out/card/. A few minutes on 2 cores.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bachgen="$root/build/bin/bachgen"
-model="${1:-jsb-default}"
+model="${1:-jsb-compose}"
 shift || true
 out="$root/out/card"
 data="$root/out/data/jsb-meters"

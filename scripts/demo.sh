@@ -15,7 +15,7 @@ mkdir -p "$out"
 echo
 "$bachgen" --version
 echo
-echo "== A chorale composed by the bundled jsb-default model (16 bars, D minor) =="
+echo "== A chorale composed by the bundled jsb-compose model (16 bars, D minor) =="
 "$bachgen" generate --bars 16 --key "D minor" --seed 7 --out "$out/chorale"
 echo
 echo "== The Old Hundredth harmonized by the bundled jsb-infill model =="

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Reproduces the quality figures of docs/results.md#harmonization-and-composition: the bundled
 # conditioning model's NLL of Bach's alto, tenor and bass given his soprano on the JSB test
-# split; harmonizations of all 77 JSB test sopranos (voice-leading rules strict and off); free
+# split; harmonizations of all 77 JSB test sopranos, each read as a melody (`convert test:I
+# S.txt --voice S`, then `harmonize --notes` with its defaults and `--transpose auto`; voice-
+# leading rules strict and off; QUALITY_HARMONIZE_FLAGS adds flags, e.g. "--rhythm sixteenths"); free
 # compositions by the bundled chorale model (strict and off); `analyze` of each set beside
 # Bach. Needs a built tree (scripts/setup.sh). Writes out/quality/. The NLL runs on one core
 # while the harmonizations run on the other; about 25 minutes on 2 cores.
@@ -13,9 +15,10 @@ bachgen="$root/build/bin/bachgen"
 out="$root/out/quality"
 jsb="$root/data/jsb-chorales/Jsb16thSeparated.json"
 pieces="${QUALITY_PIECES:-77}"
+read -r -a harmonize_flags <<< "${QUALITY_HARMONIZE_FLAGS:-}"
 off_pieces="${QUALITY_OFF_PIECES:-$pieces}"
 rm -rf "$out"
-mkdir -p "$out"/harmonized-strict "$out"/harmonized-off "$out"/composed-strict "$out"/composed-off
+mkdir -p "$out"/harmonized-strict "$out"/harmonized-off "$out"/composed-strict "$out"/composed-off "$out"/sopranos
 "$bachgen" --version | sed -n '1,3p'
 
 [ -d "$root/out/data/jsb-satb16" ] || "$bachgen" prepare --source jsb "$jsb" --vocab satb16 --out "$root/out/data/jsb-satb16"
@@ -29,8 +32,10 @@ for rules in strict off; do
   count=$pieces
   [ "$rules" = off ] && count=$off_pieces
   for ((i = 0; i < count; i++)); do
-    "$bachgen" --threads 1 infill --input "test:$i" --bars all --voices ATB --seed "$((i + 1))" --voice-leading "$rules" \
-      --audio none --out "$out/harmonized-$rules/test-$i" > /dev/null
+    soprano="$out/sopranos/test-$i.txt"
+    [ -f "$soprano" ] || "$bachgen" convert "test:$i" "$soprano" --voice S > /dev/null
+    "$bachgen" --threads 1 harmonize --notes "$(cat "$soprano")" --transpose auto --seed "$((i + 1))" --voice-leading "$rules" \
+      "${harmonize_flags[@]}" --audio none --out "$out/harmonized-$rules/test-$i" > /dev/null
   done
   echo "voice leading $rules: $count harmonizations in $(( $(date +%s) - start )) s (one core)"
 done

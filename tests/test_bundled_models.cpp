@@ -47,48 +47,56 @@ data::TokenShard jsb_test_shard(const std::string& dir) {
   return shard;
 }
 
-TEST(BundledModels, TheChoraleModelScoresAsItsCardSays) {
+// The default composer (a Music Transformer with conditions) is scored with nothing known, the
+// honest figure of its card; the LSTM it replaced still scores as its card says.
+TEST(BundledModels, TheChoraleModelsScoreAsTheirCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
-  const nlohmann::json c = card().at("jsb-default");
-  const model::LoadedModel m = model::load_model(runtime::resolve_model("", "jsb-default"), "satb16");
-  EXPECT_EQ(model::model_kind_name(m.spec.kind), c.at("kind").get<std::string>());
-  const train::EvalResult r = train::evaluate_shard(*m.model, jsb_test_shard(dir), 4096);
-  EXPECT_NEAR(r.nll_per_token, c.at("test_nll_per_token").get<double>(), 0.005);
-  EXPECT_NE(readme().find(fixed4(c.at("test_nll_per_token").get<double>())), std::string::npos) << "the card's table";
+  const data::TokenShard shard = jsb_test_shard(dir);
+  for (const std::string name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
+    const nlohmann::json c = card().at(name);
+    const model::LoadedModel m = model::load_model(runtime::resolve_model(name, runtime::kDefaultComposer), "satb16");
+    EXPECT_EQ(model::model_kind_name(m.spec.kind), c.at("kind").get<std::string>()) << name;
+    const train::EvalResult r = train::evaluate_shard(*m.model, shard, 4096);
+    EXPECT_NEAR(r.nll_per_token, c.at("test_nll_per_token").get<double>(), 0.005) << name;
+    EXPECT_NE(readme().find(fixed4(c.at("test_nll_per_token").get<double>())), std::string::npos) << name << ": the card's table";
+  }
+  EXPECT_EQ(card().at(runtime::kDefaultComposer).at("kind"), "music-transformer");
 }
 
 // Generation decodes through model/fast_decode.h, by default with int8 weights: scored that way
-// (teacher forcing, token by token), the chorale model keeps LibTorch's NLL. The first 5 test
+// (teacher forcing, token by token), both chorale models keep LibTorch's NLL. The first 5 test
 // chorales (the whole split takes minutes token by token; docs/generation.md has its figures).
 TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
-  const model::LoadedModel m = model::load_model(runtime::resolve_model("", "jsb-default"), "satb16");
   const data::TokenShard all = jsb_test_shard(dir);
   data::TokenShard shard;
   for (size_t p = 0; p < 5; ++p) shard.add_piece(std::vector<int32_t>(all.piece(p), all.piece(p) + all.piece_length(p)));
-  const train::EvalResult reference = train::evaluate_shard(*m.model, shard, 4096);
-  for (const model::DecodeWeights w : {model::DecodeWeights::kFp32, model::DecodeWeights::kInt8}) {
-    const auto decoder = model::make_fast_decoder(*m.model, w);
-    ASSERT_NE(decoder, nullptr);
-    double nll = 0;
-    int64_t tokens = 0;
-    for (size_t p = 0; p < shard.pieces(); ++p) {
-      const std::vector<int32_t> piece(shard.piece(p), shard.piece(p) + shard.piece_length(p));
-      nll += model::score_sequence(*decoder, piece.data(), piece.size()).nll;
-      tokens += static_cast<int64_t>(piece.size()) - 1;
+  for (const std::string name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
+    const model::LoadedModel m = model::load_model(runtime::resolve_model(name, runtime::kDefaultComposer), "satb16");
+    const train::EvalResult reference = train::evaluate_shard(*m.model, shard, 4096);
+    for (const model::DecodeWeights w : {model::DecodeWeights::kFp32, model::DecodeWeights::kInt8}) {
+      const auto decoder = model::make_fast_decoder(*m.model, w);
+      ASSERT_NE(decoder, nullptr) << name;
+      double nll = 0;
+      int64_t tokens = 0;
+      for (size_t p = 0; p < shard.pieces(); ++p) {
+        const std::vector<int32_t> piece(shard.piece(p), shard.piece(p) + shard.piece_length(p));
+        nll += model::score_sequence(*decoder, piece.data(), piece.size()).nll;
+        tokens += static_cast<int64_t>(piece.size()) - 1;
+      }
+      EXPECT_EQ(tokens, reference.tokens) << name;
+      std::printf("%s, %s: %.5f nats per token (LibTorch %.5f)\n", name.c_str(), model::decode_weights_name(w), nll / tokens,
+                  reference.nll_per_token);
+      EXPECT_NEAR(nll / tokens, reference.nll_per_token, w == model::DecodeWeights::kFp32 ? 1e-4 : 2e-3)
+          << name << " " << model::decode_weights_name(w);
     }
-    EXPECT_EQ(tokens, reference.tokens);
-    std::printf("%s: %.5f nats per token (LibTorch %.5f)\n", model::decode_weights_name(w), nll / tokens,
-                reference.nll_per_token);
-    EXPECT_NEAR(nll / tokens, reference.nll_per_token, w == model::DecodeWeights::kFp32 ? 1e-4 : 2e-3)
-        << model::decode_weights_name(w);
   }
 }
 
 TEST(BundledModels, TheHarmonizerScoresAsItsCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
   const nlohmann::json c = card().at("jsb-infill");
-  const model::LoadedModel m = model::load_model(runtime::resolve_model("jsb-infill", "jsb-default"), "satb16");
+  const model::LoadedModel m = model::load_model(runtime::resolve_model("jsb-infill", runtime::kDefaultComposer), "satb16");
   EXPECT_STREQ(model::model_kind_name(m.spec.kind), "chorale-infill");
   // The one-pass score (the chained one takes minutes; the card reports both).
   const train::EvalResult r = train::evaluate_harmonization(*m.model, jsb_test_shard(dir), false);
@@ -104,10 +112,10 @@ TEST(BundledModels, ThePerformanceModelContinuesAMidiFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const music::Score score = music::score_from_midi(midi::read_midi_file(out + ".mid"));
   EXPECT_GT(score.notes.size(), 10u);
-  // All three load by name; a wrong name lists them.
+  // All four load by name; a wrong name lists them.
   const testing::CliResult bad = testing::run_command(BACHGEN_CLI, "generate --model no-such-model --out '" + out + "'");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("bundled: jsb-default, jsb-infill, performance"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("bundled: jsb-compose, jsb-infill, jsb-lstm, performance"), std::string::npos) << bad.err;
 }
 
 void expect_files_parse(const std::string& name) {

@@ -302,6 +302,79 @@ TEST(Infill, GibbsKeepsWhatIsGivenRunsItsIterationsAndKeepsTheRules) {
   EXPECT_EQ(st.passes, 5);
 }
 
+TEST(Infill, TheRhythmRuleHoldsOffGridNotesAndPitchClassesLimitTheDraw) {
+  model::SequenceModel m = tiny_infill();
+  const music::ChoraleGrid grid = jsb_like_grid(32);
+  std::vector<std::array<bool, 4>> regenerate(32, {false, true, true, true});
+  for (const InfillSampler sampler : {InfillSampler::kGibbs, InfillSampler::kAncestral}) {
+    for (const int64_t phase : {0, 1}) {
+      InfillOptions o;
+      o.sampler = sampler;
+      o.seed = 6;
+      o.sampling.temperature = 1.5;  // a flat model: every 16th would move without the rule
+      o.rhythm_steps = 2;
+      o.rhythm_phase = phase;
+      InfillStats st;
+      const music::ChoraleGrid out = infill_grid(*m, grid, regenerate, o, &st);
+      EXPECT_EQ(st.variables, 96);
+      EXPECT_EQ(st.held, phase == 0 ? 48 : 45);  // off the grid: odd steps, or even steps after the first
+      for (size_t t = 1; t < 32; ++t) {
+        if ((phase + static_cast<int64_t>(t)) % 2 == 0) continue;
+        for (size_t v = 1; v < 4; ++v) EXPECT_EQ(out.pitches[t][v], out.pitches[t - 1][v]) << t << " " << v;
+      }
+    }
+  }
+  // Counted from each bar line: in bars of 5 16ths the 8th grid is 0, 2, 4 in every bar, so
+  // steps 1 and 3 of each bar hold (13 steps of 32, three voices each).
+  {
+    InfillOptions o;
+    o.rhythm_steps = 2;
+    o.rhythm_bar = 5;
+    o.seed = 6;
+    o.sampling.temperature = 1.5;
+    InfillStats st;
+    const music::ChoraleGrid out = infill_grid(*m, grid, regenerate, o, &st);
+    EXPECT_EQ(st.held, 39);
+    for (size_t t = 1; t < 32; ++t) {
+      if (t % 5 != 1 && t % 5 != 3) continue;
+      for (size_t v = 1; v < 4; ++v) EXPECT_EQ(out.pitches[t][v], out.pitches[t - 1][v]) << t << " " << v;
+    }
+  }
+  // Without the rule the same draw moves on odd steps (the check above can fail).
+  InfillOptions free_rhythm;
+  free_rhythm.seed = 6;
+  free_rhythm.sampling.temperature = 1.5;
+  const music::ChoraleGrid moving = infill_grid(*m, grid, regenerate, free_rhythm);
+  int odd_moves = 0;
+  for (size_t t = 1; t < 32; t += 2) odd_moves += moving.pitches[t][1] != moving.pitches[t - 1][1];
+  EXPECT_GT(odd_moves, 0);
+  // A drawn variable off the grid after a kept one holds the kept note.
+  std::vector<std::array<bool, 4>> from_nine(32, {false, false, false, false});
+  for (size_t t = 9; t < 16; ++t) from_nine[t] = {false, true, true, true};
+  InfillOptions o;
+  o.rhythm_steps = 2;
+  o.seed = 3;
+  const music::ChoraleGrid kept = infill_grid(*m, grid, from_nine, o);
+  for (size_t v = 1; v < 4; ++v) EXPECT_EQ(kept.pitches[9][v], grid.pitches[8][v]) << v;
+  // Pitch classes: the bass only on C (no rest), the alto on C or E or a rest; the rules and
+  // their fallback keep the limit.
+  o.rhythm_steps = 1;
+  o.sampling.temperature = 1.5;
+  o.pitch_classes.assign(32, {kAnyPitch, static_cast<uint16_t>(1u | (1u << 4) | kRestBit), kAnyPitch, 1u});
+  const music::ChoraleGrid limited = infill_grid(*m, grid, regenerate, o);
+  for (size_t t = 0; t < 32; ++t) {
+    ASSERT_NE(limited.pitches[t][3], kSilent) << t;
+    EXPECT_EQ(limited.pitches[t][3] % 12, 0) << t;
+    const int8_t alto = limited.pitches[t][1];
+    EXPECT_TRUE(alto == kSilent || alto % 12 == 0 || alto % 12 == 4) << t << " " << static_cast<int>(alto);
+  }
+  o.pitch_classes.resize(31);
+  EXPECT_THROW(infill_grid(*m, grid, regenerate, o), std::invalid_argument);
+  o.pitch_classes.clear();
+  o.rhythm_steps = 0;
+  EXPECT_THROW(infill_grid(*m, grid, regenerate, o), std::invalid_argument);
+}
+
 TEST(Infill, TheScheduleCoversEveryVariableOnceInEvenChunks) {
   std::vector<size_t> variables(10);
   for (size_t i = 0; i < 10; ++i) variables[i] = 100 + i;
@@ -412,6 +485,26 @@ TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
                                                      {74, 28}, {72, 32}, {71, 44}, {72, 48}};
   EXPECT_EQ(soprano, want);
   EXPECT_EQ(durations, (std::vector<int64_t>{4, 6, 2, 2, 2, 4, 8, 4, 16}));
+  // The default rules: the lower voices start notes on the 8th grid, and the melody ends on C
+  // in C major, so the last chord (from step 48) is a C major triad over C.
+  EXPECT_NE(report.text.find("cadence: the final chord held to the tonic triad"), std::string::npos) << report.text;
+  int64_t last_bass_onset = -1;
+  int last_bass = -1;
+  for (const music::ScoreNote& n : score.notes) {
+    if (n.voice == 0) continue;
+    EXPECT_EQ(n.onset / 120 % 2, 0) << "voice " << n.voice << " starts on an odd 16th: " << n.onset / 120;
+    if (n.onset / 120 >= 48) {
+      EXPECT_TRUE(n.pitch % 12 == 0 || n.pitch % 12 == 4 || n.pitch % 12 == 7) << "voice " << n.voice << " pitch " << n.pitch;
+    }
+    if (n.voice == 3 && n.onset > last_bass_onset) last_bass_onset = n.onset, last_bass = n.pitch;
+  }
+  EXPECT_EQ(last_bass % 12, 0) << last_bass;
+  HarmonizeSettings wrong = h;
+  wrong.common.rhythm = "triplets";
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.cadence = "plagal";
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
   // The MusicXML's soprano part reads back as the melody, its pickup a short first measure.
   const music::Melody back = music::read_melody_musicxml(h.common.out + ".musicxml");
   const music::Melody given = music::parse_melody_text(h.notes);

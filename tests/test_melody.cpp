@@ -7,6 +7,7 @@
 #include "bachgen/midi/midi_writer.h"
 #include "bachgen/music/chorale.h"
 #include "bachgen/music/melody.h"
+#include "bachgen/music/meter.h"
 #include "bachgen/music/score.h"
 #include "bachgen/io/zip_archive.h"
 #include "bachgen/music/key.h"
@@ -48,6 +49,22 @@ TEST(MelodyText, NoteTextWrittenAtTheEdgesOfMidiReadsBack) {
   const std::string text = melody_text(c);
   const Melody again = parse_melody_text(text);
   EXPECT_EQ(describe(again), describe(m)) << text;
+}
+
+TEST(Meter, TheTimeSignatureOfABarByHand) {
+  EXPECT_EQ(meter_name(16), "4/4");
+  EXPECT_EQ(meter_name(12), "3/4");
+  EXPECT_EQ(meter_name(24), "6/4");
+  EXPECT_EQ(meter_name(6), "3/8");
+  EXPECT_EQ(meter_name(10), "5/8");
+  EXPECT_EQ(meter_name(5), "5/16");
+  EXPECT_EQ(meter_of_bar(8).numerator, 2);
+  EXPECT_EQ(meter_of_bar(8).denominator, 4);
+  // Every meter the note text reads names itself again.
+  for (const char* text : {"4/4", "3/4", "2/2", "6/8", "3/8", "7/16", "12/8"}) {
+    const Melody m = parse_melody_text(std::string(text) + " C5:4");
+    EXPECT_EQ(parse_melody_text(meter_name(m.steps_per_bar) + " C5:4").steps_per_bar, m.steps_per_bar) << text;
+  }
 }
 
 TEST(MelodyText, MeterPickupAndBarChecks) {

@@ -242,7 +242,7 @@ TEST(ModelInterop, EvalEqualsTheSumOfPieceScores) {
     }
   }
   // A bundled model by name, as generate takes it.
-  const testing::CliResult bundled = testing::run_command(BACHGEN_CLI, "eval --model jsb-default --data '" + dir + "' --json");
+  const testing::CliResult bundled = testing::run_command(BACHGEN_CLI, "eval --model jsb-lstm --data '" + dir + "' --json");
   ASSERT_EQ(bundled.exit_code, 0) << bundled.err;
   EXPECT_EQ(nlohmann::json::parse(bundled.out)["tokens"].get<size_t>(), tokens);
   // A model of another vocabulary is refused.

@@ -81,7 +81,7 @@ StudioBackend* StudioBackendTest::backend_ = nullptr;
 TEST_F(StudioBackendTest, ComposeContinueAndInfillKeepWhatTheyShould) {
   start();
   const json info = json::parse(backend_->info_json());
-  EXPECT_EQ(info["models"]["compose"]["kind"], "music-lstm");
+  EXPECT_EQ(info["models"]["compose"]["kind"], "music-transformer");
   EXPECT_EQ(info["models"]["harmonize"]["kind"], "chorale-infill");
 
   const json composed = post("/api/compose", R"({"bars":2,"seed":5})");
@@ -148,6 +148,23 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
   const std::vector<json> expected = {{0, 0, 4, 72, "C5"}, {0, 4, 4, 74, "D5"}, {0, 8, 4, 76, "E5"}, {0, 12, 4, 77, "F5"},
                                       {0, 16, 8, 79, "G5"}, {0, 24, 8, 76, "E5"}, {0, 32, 16, 74, "D5"}};
   EXPECT_EQ(soprano, expected);
+  // The rules, as the details report them: the lower voices on the 8th grid by default; a
+  // melody ending on its tonic ends on the tonic chord, the tonic in the bass.
+  EXPECT_GT(answer["details"]["held_by_rhythm"].get<int>(), 0) << answer;
+  const json ending = post("/api/harmonize", R"({"notes":"G4:1 C5 D5 E5 | D5:2 B4:2 | C5:4 |","seed":3,"cadence":"tonic"})");
+  EXPECT_EQ(ending["details"]["cadence"], true) << ending;
+  int last_bass = -1;
+  const json ending_notes = json::parse(get(ending["files"]["json"]));
+  for (const json& n : ending_notes["notes"]) {
+    if (n[0] == 3) last_bass = n[3].get<int>();
+    if (n[0] != 0 && n[1].get<int>() % 2 == 1) ADD_FAILURE() << "a lower-voice note on an odd 16th: " << n;
+  }
+  EXPECT_EQ(last_bass % 12, 0) << "the last bass note is a C";
+  const json sixteenths = post("/api/harmonize", R"({"notes":"C5:4 |","rhythm":"sixteenths","cadence":"free"})");
+  EXPECT_EQ(sixteenths["details"]["held_by_rhythm"], 0) << sixteenths;
+  EXPECT_EQ(sixteenths["details"]["cadence"], false) << sixteenths;
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","rhythm":"triplets"})", 400)["field"], "rhythm");
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","cadence":"plagal"})", 400)["field"], "cadence");
   // The same melody uploaded as MIDI (the result's own file) harmonizes too.
   const std::string mid = get(answer["files"]["mid"]);
   const json upload = {{"melody", {{"name", "tune.mid"}, {"data", encode_base64(mid)}}}};
@@ -264,7 +281,7 @@ TEST(StudioBackendStart, RefusesModelsThatCannotDoTheirJob) {
     EXPECT_NE(std::string(e.what()).find("next-token model"), std::string::npos) << e.what();
   }
   ModelBackendOptions wrong;
-  wrong.infill_model = "jsb-default";
+  wrong.infill_model = "jsb-compose";
   EXPECT_THROW(make_model_backend(wrong), std::runtime_error);
   ModelBackendOptions missing;
   missing.compose_model = "no-such-model";
@@ -272,7 +289,7 @@ TEST(StudioBackendStart, RefusesModelsThatCannotDoTheirJob) {
     make_model_backend(missing);
     ADD_FAILURE();
   } catch (const std::runtime_error& e) {
-    EXPECT_NE(std::string(e.what()).find("jsb-default"), std::string::npos) << e.what();  // lists the bundled names
+    EXPECT_NE(std::string(e.what()).find("jsb-compose"), std::string::npos) << e.what();  // lists the bundled names
   }
 }
 

@@ -66,7 +66,12 @@ function sampling() {
 }
 
 // How harmonize and redraw draw: the server's default unless one is chosen.
-function samplerFields() { return $('sampler').value ? {sampler: $('sampler').value} : {}; }
+function samplerFields() {
+  const fields = {};
+  if ($('sampler').value) fields.sampler = $('sampler').value;
+  if ($('rhythm').value) fields.rhythm = $('rhythm').value;
+  return fields;
+}
 
 function showMode() {
   const m = mode();
@@ -87,7 +92,8 @@ function showMode() {
 async function buildRequest() {
   const m = mode();
   if (m === 'harmonize') {
-    const body = Object.assign(sampling(), samplerFields(), {transpose: $('transpose').checked ? 'auto' : 'off'});
+    const body = Object.assign(sampling(), samplerFields(), {transpose: $('transpose').checked ? 'auto' : 'off',
+                                                            cadence: $('cadence').checked ? 'tonic' : 'free'});
     if (state.melodyFile) body.melody = state.melodyFile;
     else body.notes = $('notes').value;
     return ['/api/harmonize', body];

@@ -10,6 +10,7 @@
 #include "bachgen/music/chorale_midi.h"
 #include "bachgen/music/chorale_xml.h"
 #include "bachgen/music/melody.h"
+#include "bachgen/music/meter.h"
 #include "bachgen/render/chorale_render.h"
 
 namespace bachgen::commands {
@@ -103,7 +104,7 @@ std::string run_convert(const ConvertSettings& s) {
   const music::KeyGuess key = c.key_or_guess();
   const int bar = c.steps_per_bar;
   return "wrote " + s.output + ": " + std::to_string(c.bars()) + " bar(s) in " +
-         (bar % 4 == 0 ? std::to_string(bar / 4) + "/4" : bar % 2 == 0 ? std::to_string(bar / 2) + "/8" : std::to_string(bar) + "/16") +
+         music::meter_name(bar) +
          (c.pickup_steps > 0 ? ", a pickup of " + std::to_string(c.pickup_steps) + " 16ths" : "") + ", " + key.name() +
          (c.key ? "" : " (guessed)") + "\n";
 }

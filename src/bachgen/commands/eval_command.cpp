@@ -19,7 +19,7 @@ using train::evaluate_shard;
 using train::evaluate_shard_decoded;
 
 train::EvalResult evaluate(const EvalSettings& s) {
-  const model::LoadedModel loaded = model::load_model(runtime::resolve_model(s.model, "jsb-default"));
+  const model::LoadedModel loaded = model::load_model(runtime::resolve_model(s.model, runtime::kDefaultComposer));
   const data::Split split = data::parse_split(s.split);
   const data::TokenShard shard = data::read_shard(s.data + "/" + data::split_name(split) + ".tokens");
   if (tokenize::vocab_name(shard.vocab) != loaded.spec.vocab) {

@@ -126,7 +126,7 @@ GenerateReport run_generate(const GenerateSettings& s) {
       throw InputError(Input::kKey, std::string("--key: ") + e.what());
     }
   }
-  const std::string path = runtime::resolve_model(s.model, "jsb-default");
+  const std::string path = runtime::resolve_model(s.model, runtime::kDefaultComposer);
   std::optional<generate::Composer> composer;
   try {
     composer.emplace(s.model, co);

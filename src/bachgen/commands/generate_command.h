@@ -17,7 +17,7 @@ using generate::SamplingOptions;
 
 struct GenerateSettings {
   std::string model;            // a bachgen model file (a checkpoint is one) or a bundled model's
-                                // name; empty = the bundled jsb-default
+                                // name; empty = the bundled jsb-compose
   std::string primer;           // a MIDI file, or [FILE.json:]SPLIT:INDEX (a JSB piece); empty = from nothing
   int64_t primer_steps = 16;    // chorales: keep the primer's first N 16th steps (0 = all of it)
   SamplingOptions sampling;

@@ -51,6 +51,8 @@ Common check_common(const InfillCommonSettings& c) {
   } catch (const std::invalid_argument& e) {
     throw std::runtime_error(std::string("--sampler: ") + e.what());
   }
+  if (c.rhythm != "eighths" && c.rhythm != "sixteenths") throw std::runtime_error("--rhythm " + c.rhythm + ": eighths or sixteenths");
+  out.options.rhythm_steps = c.rhythm == "eighths" ? 2 : 1;
   out.options.passes = c.passes;
   out.options.iterations = c.iterations;
   out.options.tempo = c.tempo;
@@ -146,6 +148,7 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   }
   if (s.transpose != "off" && s.transpose != "auto") throw std::runtime_error("--transpose " + s.transpose + ": off or auto");
   const bool transpose = s.transpose == "auto";
+  if (s.cadence != "tonic" && s.cadence != "free") throw std::runtime_error("--cadence " + s.cadence + ": tonic or free");
   const std::string where = from_text ? "--notes" : s.melody;
   // The melody's range and length first: a bad melody fails before the model loads.
   try {
@@ -160,12 +163,17 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   Common with_limit = common;
   with_limit.options.max_steps = s.max_steps;
   with_limit.options.transpose_auto = transpose;
+  with_limit.options.tonic_cadence = s.cadence == "tonic";
   generate::HarmonizeStats last;
   InfillReport report = draw_and_write(s.common, with_limit, "harmonize", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
     music::Chorale c = harmonizer.harmonize(melody, o, stats, input, where);
     last = *stats;
     return c;
   });
+  if (with_limit.options.tonic_cadence) {
+    report.text += last.cadence ? "cadence: the final chord held to the tonic triad, the tonic in the bass\n"
+                                : "cadence: free (the melody does not end on a note of its key's tonic triad)\n";
+  }
   if (last.melody_moved != 0) {
     const int m = last.melody_moved;
     const std::string moved = m % 12 == 0 ? std::to_string(std::abs(m) / 12) + " octave(s) " + (m > 0 ? "up" : "down")

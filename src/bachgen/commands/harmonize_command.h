@@ -28,6 +28,7 @@ struct InfillCommonSettings {
   int64_t passes = 0;           // ancestral: model runs per result; 0 = one per 16th step
   int64_t iterations = 0;       // Gibbs: model runs per result; 0 = one per 16th step
   std::string voice_leading = "strict";  // strict | off
+  std::string rhythm = "eighths";  // eighths: drawn voices start notes on the 8th grid | sixteenths
   double tempo = 0;             // quarter notes per minute; 0 = the input's, else 80
   std::string audio = "wav";    // wav | flac | none
   std::string soundfont;
@@ -41,6 +42,7 @@ struct HarmonizeSettings {
   std::string notes;            // or the note text (music/melody.h)
   size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
   std::string transpose = "off";  // off: a melody outside the soprano's range is refused; auto: moved (generate/harmonizer.h)
+  std::string cadence = "tonic";  // tonic: a melody ending on its tonic triad ends on that chord | free
 };
 
 struct InfillSettings {

@@ -96,10 +96,10 @@ struct Composer::State {
 };
 
 Composer::Composer(const std::string& model, const ComposerOptions& options) : state_(std::make_unique<State>()) {
-  const std::string path = runtime::resolve_model(model, "jsb-default");
+  const std::string path = runtime::resolve_model(model, runtime::kDefaultComposer);
   state_->loaded = model::load_model(path);
   const model::ModelSpec& spec = state_->loaded.spec;
-  const std::string shown = model.empty() ? std::string("jsb-default") : model;
+  const std::string shown = model.empty() ? std::string(runtime::kDefaultComposer) : model;
   if (spec.kind == model::ModelKind::kChoraleInfill) {
     throw InputError(Input::kModel, shown + " is a conditioning model: it harmonizes and infills (bachgen harmonize, bachgen infill) "
                                             "but does not compose from left to right");

@@ -92,7 +92,7 @@ struct ComposeStats {
 
 class Composer {
  public:
-  // A model file or a bundled model's name (runtime/bundled_models.h; empty = jsb-default).
+  // A model file or a bundled model's name (runtime/bundled_models.h; empty = jsb-compose).
   // Throws InputError(kModel) for a model that does not compose chorales left to right.
   explicit Composer(const std::string& model, const ComposerOptions& options = {});
   ~Composer();

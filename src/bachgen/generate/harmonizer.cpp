@@ -19,7 +19,8 @@ struct Harmonizer::State {
   ModelInfo info;
 
   music::ChoraleGrid draw(const music::ChoraleGrid& grid, const std::vector<std::array<bool, music::kVoices>>& regenerate,
-                          const HarmonizeOptions& o, int64_t step_offset, HarmonizeStats* stats) {
+                          const HarmonizeOptions& o, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar, HarmonizeStats* stats,
+                          std::vector<std::array<uint16_t, music::kVoices>> pitch_classes = {}) {
     InfillOptions io;
     io.sampling = o.sampling;
     io.seed = o.seed;
@@ -29,12 +30,46 @@ struct Harmonizer::State {
     io.voice_leading = o.voice_leading == music::VoiceLeading::kStrict;
     io.step_offset = step_offset;
     io.time_limit_seconds = o.time_limit_seconds;
+    io.rhythm_steps = o.rhythm_steps;
+    io.rhythm_phase = bar_position;
+    io.rhythm_bar = steps_per_bar;
+    io.pitch_classes = std::move(pitch_classes);
     InfillStats st;
     music::ChoraleGrid result = infill_grid(*loaded.model, grid, regenerate, io, &st);
-    if (stats != nullptr) *stats = {st.variables, st.fallbacks, st.seconds};
+    if (stats != nullptr) {
+      *stats = HarmonizeStats{};
+      stats->variables = st.variables;
+      stats->held = st.held;
+      stats->fallbacks = st.fallbacks;
+      stats->seconds = st.seconds;
+    }
     return result;
   }
 };
+
+namespace {
+
+// The tonic cadence (HarmonizeOptions::tonic_cadence): pitch classes for the steps of the
+// melody's last note, or none where that note is not in the key's tonic triad.
+std::vector<std::array<uint16_t, music::kVoices>> tonic_cadence(const music::Melody& melody, const music::KeyGuess& key) {
+  size_t last = melody.steps();
+  while (last > 0 && melody.pitches[last - 1] == music::kSilent) --last;
+  if (last == 0) return {};
+  size_t first = last - 1;
+  while (first > 0 && !melody.onsets[first] && melody.pitches[first - 1] == melody.pitches[first]) --first;
+  const int tonic = key.tonic, fifth = (key.tonic + 7) % 12;
+  const int sung = melody.pitches[last - 1] % 12;
+  const int minor_third = (key.tonic + 3) % 12, major_third = (key.tonic + 4) % 12;
+  if (sung != tonic && sung != fifth && sung != minor_third && sung != major_third) return {};
+  // The third: the one the melody sings, else the key's own.
+  const int third = sung == minor_third || sung == major_third ? sung : (key.minor ? minor_third : major_third);
+  const uint16_t triad = static_cast<uint16_t>((1u << tonic) | (1u << fifth) | (1u << third));
+  std::vector<std::array<uint16_t, music::kVoices>> classes(melody.steps(), {kAnyPitch, kAnyPitch, kAnyPitch, kAnyPitch});
+  for (size_t t = first; t < last; ++t) classes[t] = {kAnyPitch, triad, triad, static_cast<uint16_t>(1u << tonic)};
+  return classes;
+}
+
+}  // namespace
 
 Harmonizer::Harmonizer(const std::string& model) : state_(std::make_unique<State>()) {
   const std::string path = runtime::resolve_model(model, "jsb-infill");
@@ -91,7 +126,20 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
   }
   // The model's beat table is 4/4 from the first step; a pickup shifts the melody into place.
   const int64_t offset = melody.steps_per_bar == 16 ? out.lead_rests() : 0;
-  out.grid = state_->draw(grid, regenerate, o, offset, stats);
+  std::vector<std::array<uint16_t, music::kVoices>> classes;
+  if (o.tonic_cadence) {
+    // The key as its notes suggest; where the melody's file names a key and the melody moved
+    // by octaves at most, that key's signature, with the mode the notes suggest when they
+    // suggest that signature (a file's <key> often omits <mode>, which reads as major).
+    music::ChoraleGrid soprano;
+    soprano.pitches.reserve(melody.steps());
+    for (size_t t = 0; t < melody.steps(); ++t) soprano.pitches.push_back({melody.pitches[t], music::kSilent, music::kSilent, music::kSilent});
+    const music::KeyGuess guessed = music::guess_key(soprano);
+    const music::KeyGuess key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths ? *melody.key : guessed;
+    classes = tonic_cadence(melody, key);
+  }
+  const bool cadence = !classes.empty();
+  out.grid = state_->draw(grid, regenerate, o, offset, out.lead_rests(), melody.steps_per_bar, stats, std::move(classes));
   if (shift != 0 && !by_octaves) {
     // Back into the melody's own key: every voice moves back by as much.
     for (music::GridStep& step : out.grid.pitches) {
@@ -101,6 +149,7 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
     }
   }
   if (stats != nullptr) {
+    stats->cadence = cadence;
     stats->melody_moved = shift;
     stats->moved_back = shift != 0 && !by_octaves;
   }
@@ -133,7 +182,7 @@ music::Chorale Harmonizer::redraw(const music::Chorale& chorale, const Selection
   for (int64_t t = from; t < to; ++t) regenerate[static_cast<size_t>(t)] = s.voices;
   music::Chorale out = chorale;
   if (o.tempo > 0) out.tempo = o.tempo;
-  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, stats);
+  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, rests, chorale.steps_per_bar, stats);
   return out;
 }
 

@@ -24,6 +24,11 @@ namespace bachgen::generate {
 // figures (docs/generation.md#the-sampler-generateinfillh): annealed Gibbs at temperature 0.8.
 inline constexpr InfillSampler kDefaultHarmonizeSampler = InfillSampler::kGibbs;
 inline constexpr double kDefaultHarmonizeTemperature = 0.8;
+// Two rules of the sampler, on by default (measured there too): the lower voices start notes on
+// the 8th grid (InfillOptions::rhythm_steps 2), and a melody that ends on a note of its key's
+// tonic triad ends on that triad with the tonic in the bass.
+inline constexpr int64_t kDefaultHarmonizeRhythmSteps = 2;
+inline constexpr bool kDefaultTonicCadence = true;
 
 struct HarmonizeOptions {
   SamplingOptions sampling{kDefaultHarmonizeTemperature};
@@ -32,6 +37,13 @@ struct HarmonizeOptions {
   int64_t passes = 0;           // ancestral: model runs; 0 = one per 16th step
   int64_t iterations = 0;       // Gibbs: model runs; 0 = one per 16th step
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
+  // Drawn voices start notes only every `rhythm_steps` 16ths from the bar line (2: 8ths; 1:
+  // every 16th). The melody is kept as it is.
+  int64_t rhythm_steps = kDefaultHarmonizeRhythmSteps;
+  // harmonize: where the melody's last note belongs to its key's tonic triad (the key its
+  // MusicXML names, else the one its notes suggest), the final chord is that triad: the bass on
+  // the tonic, alto and tenor on the triad's notes (the third the melody's, or the key's).
+  bool tonic_cadence = kDefaultTonicCadence;
   // A melody outside the soprano's range: refused (false), or moved (true, `--transpose auto`):
   // by octaves when that fits (the result stays there), else into the nearest key that fits,
   // harmonized there and moved back into the melody's key (music::fitting_shift).
@@ -50,6 +62,8 @@ struct Selection {
 
 struct HarmonizeStats {
   int64_t variables = 0;        // drawn
+  int64_t held = 0;             // of them, held by the rhythm rule
+  bool cadence = false;         // the final chord was held to the tonic triad
   int64_t fallbacks = 0;        // variables where every pitch broke a rule (drawn from the range)
   double seconds = 0;
   int melody_moved = 0;         // --transpose auto: semitones the melody was moved (0 = as given)

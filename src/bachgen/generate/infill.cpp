@@ -90,6 +90,12 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
                                 " (bachgen train --preset jsb-infill makes one)");
   }
   if (regenerate.size() != grid.steps()) throw std::invalid_argument("infill: the regenerate mask must have one row per step");
+  if (!options.pitch_classes.empty() && options.pitch_classes.size() != grid.steps()) {
+    throw std::invalid_argument("infill: the pitch classes must have one row per step");
+  }
+  if (options.rhythm_steps < 1 || options.rhythm_phase < 0 || options.rhythm_bar < 0) {
+    throw std::invalid_argument("infill: rhythm_steps must be at least 1, rhythm_phase and rhythm_bar not negative");
+  }
   const auto start = std::chrono::steady_clock::now();
   const size_t steps = grid.steps();
   std::vector<music::GridStep> known = grid.pitches;  // kSilent also where hidden (for the rules)
@@ -112,10 +118,45 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
       }
     }
   }
-  Rng rng(options.seed);
-  const int64_t n = static_cast<int64_t>(order.size());
+  // The rhythm rule: a hidden variable off the grid follows the one before it in its voice: a
+  // drawn one (the group's leader, drawn once for all of them) or a kept one (copied now).
+  std::vector<size_t> free_vars;                                   // the leaders: what is drawn
+  std::vector<std::vector<size_t>> followers(order.empty() ? 0 : 4 * steps);
+  std::vector<int64_t> leader(order.empty() ? 0 : 4 * steps, -1);  // hidden variable -> its leader
   InfillStats st;
-  st.variables = n;
+  for (const size_t i : order) {
+    const size_t t = i / 4;
+    int64_t position = options.rhythm_phase + static_cast<int64_t>(t);
+    if (options.rhythm_bar > 0) position %= options.rhythm_bar;
+    const bool off_grid = t > 0 && position % options.rhythm_steps != 0;
+    if (!off_grid) {
+      leader[i] = static_cast<int64_t>(i);
+      free_vars.push_back(i);
+      continue;
+    }
+    ++st.held;
+    const size_t before = i - 4;
+    if (leader[before] >= 0) {
+      leader[i] = leader[before];
+      followers[static_cast<size_t>(leader[i])].push_back(i);
+    } else {  // kept before it: held from that note
+      tokens[i] = tokens[before];
+      known[t][i % 4] = known[t - 1][i % 4];
+    }
+  }
+  // Pitch classes: a leader takes only what it and all its followers may.
+  std::vector<uint16_t> classes;
+  if (!options.pitch_classes.empty()) {
+    classes.assign(4 * steps, kAnyPitch);
+    for (const size_t i : order) {
+      const int64_t l = leader[i];
+      if (l < 0) continue;
+      classes[static_cast<size_t>(l)] &= options.pitch_classes[i / 4][i % 4];
+    }
+  }
+  Rng rng(options.seed);
+  const int64_t n = static_cast<int64_t>(free_vars.size());
+  st.variables = static_cast<int64_t>(order.size());
   torch::NoGradGuard no_grad;
   model.eval();
   const int64_t vocab = model.vocab_size();
@@ -133,13 +174,23 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   };
   // Draws variable i from its row of logits, masked to its voice's range and (with the rules
   // on) to the pitches that break no rule against `known`; then it is known.
+  // A leader's followers (they hold its pitch) are checked against the rules at their own steps
+  // and take the drawn token with it. The pitch classes limit the range first; where they leave
+  // nothing in the voice's range, the range alone.
   auto draw = [&](const float* data, size_t i) {
     const size_t t = i / 4;
     const int v = static_cast<int>(i % 4);
+    const uint16_t pcs = classes.empty() ? kAnyPitch : classes[i];
     std::fill(range_mask.begin(), range_mask.end(), 0);
-    range_mask[static_cast<size_t>(ChoraleTokens::kRest)] = 1;
-    for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
-      range_mask[static_cast<size_t>(Satb16Vocab::pitch_token(p))] = 1;
+    bool any_in_range = false;
+    for (int pass = 0; pass < 2 && !any_in_range; ++pass) {
+      const uint16_t limit = pass == 0 ? pcs : kAnyPitch;
+      range_mask[static_cast<size_t>(ChoraleTokens::kRest)] = (limit & kRestBit) != 0;
+      for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
+        const bool ok = (limit >> (p % 12)) & 1;
+        range_mask[static_cast<size_t>(Satb16Vocab::pitch_token(p))] = ok;
+        any_in_range = any_in_range || ok;
+      }
     }
     const uint8_t* allowed = range_mask.data();
     if (options.voice_leading) {
@@ -147,7 +198,12 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
       bool any = false;
       for (int p = music::kVoiceLowest[static_cast<size_t>(v)]; p <= music::kVoiceHighest[static_cast<size_t>(v)]; ++p) {
         const size_t tok = static_cast<size_t>(Satb16Vocab::pitch_token(p));
-        if (breaks_rules_between(known, t, v, p)) rule_mask[tok] = 0;
+        if (!rule_mask[tok]) continue;
+        bool breaks = breaks_rules_between(known, t, v, p);
+        if (!followers.empty()) {
+          for (size_t k = 0; k < followers[i].size() && !breaks; ++k) breaks = breaks_rules_between(known, followers[i][k] / 4, v, p);
+        }
+        if (breaks) rule_mask[tok] = 0;
         any = any || rule_mask[tok];
       }
       if (any) {
@@ -159,6 +215,12 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
     tokens[i] = token;
     known[t][static_cast<size_t>(v)] = pitch_of(token);
+    if (!followers.empty()) {
+      for (const size_t f : followers[i]) {
+        tokens[f] = token;
+        known[f / 4][f % 4] = pitch_of(token);
+      }
+    }
   };
   if (options.sampler == InfillSampler::kGibbs) {
     // By default one iteration per step that has a variable to draw (a short redraw in a long
@@ -166,15 +228,20 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     int64_t drawn_steps = 0;
     for (size_t t = 0; t < steps; ++t) drawn_steps += std::any_of(regenerate[t].begin(), regenerate[t].end(), [](bool b) { return b; });
     const int64_t iterations = options.iterations > 0 ? options.iterations : drawn_steps;
-    std::vector<size_t> pool = order;
+    std::vector<size_t> pool = free_vars;
     for (const int64_t block : gibbs_block_sizes(n, iterations, options)) {
-      // A random block: the first `block` of a partial Fisher-Yates shuffle of the hidden ones.
+      // A random block: the first `block` of a partial Fisher-Yates shuffle of the drawn ones
+      // (each hidden again with the variables that hold its pitch).
       for (int64_t k = 0; k < block; ++k) {
         const size_t j = static_cast<size_t>(k) + static_cast<size_t>(rng.below(static_cast<uint64_t>(n - k)));
         std::swap(pool[static_cast<size_t>(k)], pool[j]);
         const size_t i = pool[static_cast<size_t>(k)];
         tokens[i] = ChoraleTokens::kPad;
         known[i / 4][i % 4] = kSilent;
+        for (const size_t f : followers[i]) {
+          tokens[f] = ChoraleTokens::kPad;
+          known[f / 4][f % 4] = kSilent;
+        }
       }
       const torch::Tensor logits = run_model();
       const float* data = logits.data_ptr<float>();
@@ -182,7 +249,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     }
   } else {
     const std::vector<std::vector<size_t>> chunks =
-        model::infill_schedule(order, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
+        model::infill_schedule(free_vars, options.passes > 0 ? options.passes : static_cast<int64_t>(steps), rng);
     for (const std::vector<size_t>& chunk : chunks) {
       const torch::Tensor logits = run_model();
       const float* data = logits.data_ptr<float>();

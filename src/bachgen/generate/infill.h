@@ -51,11 +51,30 @@ struct InfillOptions {
   double block_max = 1.0, block_min = 0.05, anneal = 0.75;  // Gibbs: alpha_max, alpha_min, eta
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
+  // The rhythm rule: drawn voices start notes only on the grid of `rhythm_steps` 16ths (2: the
+  // 8th grid). A drawn variable off that grid holds the pitch of the variable before it in its
+  // voice (drawn with it, or kept); the grid is counted from each bar line: step t lies
+  // (rhythm_phase + t) mod rhythm_bar 16ths into its bar (rhythm_bar 0: no bars, from the first
+  // step), and is on the grid where that is a multiple of rhythm_steps; the first step always
+  // starts a note. 1 = every 16th (no rule).
+  int64_t rhythm_steps = 1;
+  int64_t rhythm_phase = 0;
+  int64_t rhythm_bar = 0;
+  // The pitch classes each drawn variable may take, per step and voice: bit pc (0 = C .. 11 =
+  // B), bit 12 a rest; kAnyPitch = no limit. Empty = no limit anywhere; else one row per step.
+  // Applied with the range and before the voice-leading rules (a fallback keeps it); a mask
+  // that leaves no pitch of the voice's range (a rest alone included) falls back to the range.
+  // A variable the rhythm rule holds from a kept note takes that note, whatever its mask.
+  std::vector<std::array<uint16_t, music::kVoices>> pitch_classes;
   double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
 };
 
+inline constexpr uint16_t kAnyPitch = 0x1FFF;
+inline constexpr uint16_t kRestBit = 0x1000;
+
 struct InfillStats {
-  int64_t variables = 0;   // drawn
+  int64_t variables = 0;   // drawn (with those the rhythm rule holds)
+  int64_t held = 0;        // of them, held by the rhythm rule from the variable before
   int64_t passes = 0;      // model runs
   int64_t fallbacks = 0;   // variables where every pitch broke a rule: drawn from the range mask
   double seconds = 0;
@@ -64,7 +83,8 @@ struct InfillStats {
 // Which variables to draw: regenerate[t][v]. Kept variables (and their onset flags, when the
 // grid has them) are copied unchanged; a drawn pitch starts a note where it differs from the
 // step before. Pitches are drawn within music::kVoiceLowest..kVoiceHighest of their voice, or a
-// rest. Throws std::invalid_argument when the sizes differ or the model is not a conditioning model.
+// rest. Throws std::invalid_argument when the sizes differ (the regenerate mask, the pitch
+// classes), rhythm_steps < 1, or the model is not a conditioning model.
 music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
                                const std::vector<std::array<bool, music::kVoices>>& regenerate,
                                const InfillOptions& options, InfillStats* stats = nullptr);

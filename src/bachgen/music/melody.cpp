@@ -16,6 +16,7 @@
 #include "bachgen/io/utf8.h"
 #include "bachgen/io/zip_archive.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/meter.h"
 #include "bachgen/music/musicxml_part.h"
 #include "bachgen/music/score.h"
 
@@ -318,7 +319,7 @@ std::string melody_text(const Chorale& c, int voice) {
   if (voice < 0 || voice >= kVoices) throw std::invalid_argument("melody_text: voice " + std::to_string(voice) + " (0-3)");
   const int bar = c.steps_per_bar;
   std::string out;
-  if (bar != 16) out = bar % 4 == 0 ? std::to_string(bar / 4) + "/4" : bar % 2 == 0 ? std::to_string(bar / 2) + "/8" : std::to_string(bar) + "/16";
+  if (bar != 16) out = meter_name(bar);
   auto quarters = [](int64_t steps) {
     char buffer[32];
     std::snprintf(buffer, sizeof buffer, "%g", static_cast<double>(steps) / 4.0);

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "bachgen/midi/midi_writer.h"
+#include "bachgen/music/meter.h"
 #include "bachgen/music/score.h"
 #include "bachgen/music/spelling.h"
 #include "bachgen/render/musicxml.h"
@@ -18,9 +19,9 @@ std::string chorale_midi(const music::Chorale& c) {
   music::Score score = music::grid_to_score(c.written_grid(), 480, us_per_quarter);
   if (c.steps_per_bar != 16) {
     midi::TimeSignature ts;
-    const int spb = c.steps_per_bar;
-    ts.numerator = spb % 4 == 0 ? spb / 4 : spb % 2 == 0 ? spb / 2 : spb;
-    ts.denominator = spb % 4 == 0 ? 4 : spb % 2 == 0 ? 8 : 16;
+    const music::Meter meter = music::meter_of_bar(c.steps_per_bar);
+    ts.numerator = meter.numerator;
+    ts.denominator = meter.denominator;
     score.time_signatures = {{0, ts}};
   }
   const music::KeyGuess key = c.key_or_guess();

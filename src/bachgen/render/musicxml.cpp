@@ -10,6 +10,7 @@
 
 #include "bachgen/io/files.h"
 #include "bachgen/music/key.h"
+#include "bachgen/music/meter.h"
 #include "bachgen/music/spelling.h"
 
 namespace bachgen::render {
@@ -141,9 +142,8 @@ void beam(std::vector<Piece>& pieces, int bar) {
 }
 
 std::string time_signature(int bar) {
-  if (bar % 4 == 0) return "<beats>" + std::to_string(bar / 4) + "</beats><beat-type>4</beat-type>";
-  if (bar % 2 == 0) return "<beats>" + std::to_string(bar / 2) + "</beats><beat-type>8</beat-type>";
-  return "<beats>" + std::to_string(bar) + "</beats><beat-type>16</beat-type>";
+  const music::Meter m = music::meter_of_bar(bar);
+  return "<beats>" + std::to_string(m.numerator) + "</beats><beat-type>" + std::to_string(m.denominator) + "</beat-type>";
 }
 
 }  // namespace

@@ -6,6 +6,10 @@
 
 namespace bachgen::runtime {
 
+// The bundled composer `generate`, `eval` and the studio use when no model is named: the Music
+// Transformer with meter, end and key conditions (models/README.md).
+inline constexpr const char* kDefaultComposer = "jsb-compose";
+
 // Where the bundled models live: RESOURCES/models.
 std::string bundled_models_dir();
 

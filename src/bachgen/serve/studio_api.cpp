@@ -157,6 +157,14 @@ SamplerFields read_sampler(Fields& f) {
     throw RequestError("sampler", "must be \"ancestral\" or \"gibbs\", not \"" + s.sampler + "\"");
   }
   s.iterations = f.integer("iterations", 0, 0, 4096);
+  s.rhythm = f.text("rhythm", "", 16);
+  if (!s.rhythm.empty() && s.rhythm != "eighths" && s.rhythm != "sixteenths") {
+    throw RequestError("rhythm", "must be \"eighths\" or \"sixteenths\", not \"" + s.rhythm + "\"");
+  }
+  s.cadence = f.text("cadence", "", 16);
+  if (!s.cadence.empty() && s.cadence != "tonic" && s.cadence != "free") {
+    throw RequestError("cadence", "must be \"tonic\" or \"free\", not \"" + s.cadence + "\"");
+  }
   return s;
 }
 

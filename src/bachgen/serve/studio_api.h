@@ -39,6 +39,8 @@ struct SamplingFields {
 struct SamplerFields {
   std::string sampler;                 // "" | "ancestral" | "gibbs"
   int64_t iterations = 0;              // 0 .. 4096 (Gibbs; 0 = one per 16th step)
+  std::string rhythm;                  // "" | "eighths" | "sixteenths" (generate/harmonizer.h)
+  std::string cadence;                 // "" | "tonic" | "free" (harmonize; infill ignores it)
 };
 
 struct UploadedFile {

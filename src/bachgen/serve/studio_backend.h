@@ -13,7 +13,7 @@
 namespace bachgen::serve {
 
 struct ModelBackendOptions {
-  std::string compose_model;   // a chorale next-token model (file or bundled name); empty = jsb-default
+  std::string compose_model;   // a chorale next-token model (file or bundled name); empty = jsb-compose
   std::string infill_model;    // a conditioning model; empty = jsb-infill
   std::string audio = "wav";   // wav | none
   std::string soundfont;       // empty: render/audio.h's default
