@@ -131,10 +131,7 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
     // The key as its notes suggest; where the melody's file names a key and the melody moved
     // by octaves at most, that key's signature, with the mode the notes suggest when they
     // suggest that signature (a file's <key> often omits <mode>, which reads as major).
-    music::ChoraleGrid soprano;
-    soprano.pitches.reserve(melody.steps());
-    for (size_t t = 0; t < melody.steps(); ++t) soprano.pitches.push_back({melody.pitches[t], music::kSilent, music::kSilent, music::kSilent});
-    const music::KeyGuess guessed = music::guess_key(soprano);
+    const music::KeyGuess guessed = music::guess_key(grid);  // the soprano alone so far
     const music::KeyGuess key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths ? *melody.key : guessed;
     classes = tonic_cadence(melody, key);
   }

@@ -121,8 +121,8 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   // The rhythm rule: a hidden variable off the grid follows the one before it in its voice: a
   // drawn one (the group's leader, drawn once for all of them) or a kept one (copied now).
   std::vector<size_t> free_vars;                                   // the leaders: what is drawn
-  std::vector<std::vector<size_t>> followers(order.empty() ? 0 : 4 * steps);
-  std::vector<int64_t> leader(order.empty() ? 0 : 4 * steps, -1);  // hidden variable -> its leader
+  std::vector<std::vector<size_t>> followers(4 * steps);
+  std::vector<int64_t> leader(4 * steps, -1);  // hidden variable -> its leader
   InfillStats st;
   for (const size_t i : order) {
     const size_t t = i / 4;
@@ -200,9 +200,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
         const size_t tok = static_cast<size_t>(Satb16Vocab::pitch_token(p));
         if (!rule_mask[tok]) continue;
         bool breaks = breaks_rules_between(known, t, v, p);
-        if (!followers.empty()) {
-          for (size_t k = 0; k < followers[i].size() && !breaks; ++k) breaks = breaks_rules_between(known, followers[i][k] / 4, v, p);
-        }
+        for (size_t k = 0; k < followers[i].size() && !breaks; ++k) breaks = breaks_rules_between(known, followers[i][k] / 4, v, p);
         if (breaks) rule_mask[tok] = 0;
         any = any || rule_mask[tok];
       }
@@ -215,11 +213,9 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
     tokens[i] = token;
     known[t][static_cast<size_t>(v)] = pitch_of(token);
-    if (!followers.empty()) {
-      for (const size_t f : followers[i]) {
-        tokens[f] = token;
-        known[f / 4][f % 4] = pitch_of(token);
-      }
+    for (const size_t f : followers[i]) {
+      tokens[f] = token;
+      known[f / 4][f % 4] = pitch_of(token);
     }
   };
   if (options.sampler == InfillSampler::kGibbs) {
