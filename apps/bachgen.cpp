@@ -74,7 +74,7 @@ void add_audio_options(CLI::App* cmd, std::string& audio, std::string& soundfont
 }
 
 void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
-  cmd->add_option("--model", c.model, "A conditioning model file, or a bundled model's name (default: jsb-infill)");
+  cmd->add_option("--model", c.model, "A conditioning model file, or a bundled model's name (default: jsb-harmonize)");
   add_sampling_options(cmd, c.sampling, c.seed);
   cmd->add_option("--count", c.count, "Results: NAME, or NAME-1 ... NAME-N with seeds SEED, SEED+1, ...")
       ->capture_default_str()
@@ -85,7 +85,7 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--passes", c.passes, "Ancestral: model runs per result (0 = one per 16th step; more = slower, closer to exact sampling)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per 16th step drawn)")
+  cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per step with a note to draw: per 8th with --rhythm eighths)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100000}));
   cmd->add_option("--rhythm", c.rhythm, "eighths: the drawn voices start notes on the 8th grid (an off-beat 16th holds the note before); sixteenths: on any 16th")
@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
                         "A host name the Host header may name besides localhost, 127.0.0.1, [::1] and --host (repeat for more)");
   serve_cmd->add_option("--port", srv.server.port, "Port (0 = any free port, printed at start)")->capture_default_str()->check(CLI::Range(0, 65535));
   serve_cmd->add_option("--model", srv.backend.compose_model, "The composing model: a file or a bundled name (default jsb-compose)");
-  serve_cmd->add_option("--infill-model", srv.backend.infill_model, "The harmonizing model (default jsb-infill)");
+  serve_cmd->add_option("--infill-model", srv.backend.infill_model, "The harmonizing model (default jsb-harmonize)");
   serve_cmd->add_option("--workers", srv.server.workers, "Generations at once")->capture_default_str()->check(CLI::Range(1, 64));
   serve_cmd->add_option("--queue", srv.server.queue, "Generations waiting beyond those; more get 503")->capture_default_str()->check(CLI::Range(0, 1024));
   serve_cmd->add_option("--time-limit", srv.server.limits.time_limit_seconds, "Seconds a generation may run")->capture_default_str()->check(CLI::Range(1.0, 3600.0));
@@ -420,14 +420,16 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(int64_t{2}, int64_t{1} << 20));
   eval_cmd->add_flag("--json", eval.json, "One JSON object");
   eval_cmd->add_option("--conditions", eval.conditions,
-                       "Composers with conditions: none (nothing known of the piece: the honest NLL) | known (its meter, length and key)")
+                       "Models with conditions (composers, jsb-harmonize): none (nothing known of the piece: the honest NLL) | known (its meter, length and key)")
       ->capture_default_str()
       ->check(CLI::IsMember({"none", "known"}));
   eval_cmd->add_option("--decode-weights", eval.decode_weights,
                        "int8 | fp32: score token by token through generation's fast decoder with these weights")
       ->check(CLI::IsMember({"int8", "fp32"}));
   eval_cmd->add_flag("--mean-field", eval.mean_field,
-                     "Conditioning models: only the one-pass score of ATB given S (the chained one takes a pass per step)");
+                     "Conditioning models: only the one-pass score of ATB given S (the chained ones take a pass per step, or three)");
+  eval_cmd->add_flag("--in-time", eval.in_time,
+                     "Conditioning models: the mean field and the in-time score (S A T B step by step) only, not the sampler's order");
 
   try {
     app.parse(argc, argv);

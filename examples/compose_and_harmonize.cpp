@@ -49,7 +49,7 @@ int main(int argc, char** argv) {
     save(piece.chorale, dir + "/example-chorale", synth);
 
     // Harmonize a melody given as note text (music/melody.h), then redraw its alto and tenor in bar 2.
-    generate::Harmonizer harmonizer("");  // the bundled jsb-infill
+    generate::Harmonizer harmonizer("");  // the bundled jsb-harmonize
     const music::Melody melody = music::parse_melody_text("G4:1 | C5:1.5 D5:0.5 E5 E5 D5:1 | C5:2 r:1 B4:1 | C5:4 |");
     generate::HarmonizeOptions harmonize;
     harmonize.seed = 3;

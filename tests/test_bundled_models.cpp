@@ -52,7 +52,7 @@ data::TokenShard jsb_test_shard(const std::string& dir) {
 TEST(BundledModels, TheChoraleModelsScoreAsTheirCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
   const data::TokenShard shard = jsb_test_shard(dir);
-  for (const std::string name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
+  for (const std::string& name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
     const nlohmann::json c = card().at(name);
     const model::LoadedModel m = model::load_model(runtime::resolve_model(name, runtime::kDefaultComposer), "satb16");
     EXPECT_EQ(model::model_kind_name(m.spec.kind), c.at("kind").get<std::string>()) << name;
@@ -71,7 +71,7 @@ TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
   const data::TokenShard all = jsb_test_shard(dir);
   data::TokenShard shard;
   for (size_t p = 0; p < 5; ++p) shard.add_piece(std::vector<int32_t>(all.piece(p), all.piece(p) + all.piece_length(p)));
-  for (const std::string name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
+  for (const std::string& name : {std::string(runtime::kDefaultComposer), std::string("jsb-lstm")}) {
     const model::LoadedModel m = model::load_model(runtime::resolve_model(name, runtime::kDefaultComposer), "satb16");
     const train::EvalResult reference = train::evaluate_shard(*m.model, shard, 4096);
     for (const model::DecodeWeights w : {model::DecodeWeights::kFp32, model::DecodeWeights::kInt8}) {
@@ -93,15 +93,23 @@ TEST(BundledModels, TheFastDecoderKeepsTheModelsScore) {
   }
 }
 
-TEST(BundledModels, TheHarmonizerScoresAsItsCardSays) {
+// The default harmonizer (relative attention and conditions, format version 2) and the one it
+// replaced (version 1, read as the model it was) both score as their cards say.
+TEST(BundledModels, TheHarmonizersScoreAsTheirCardSays) {
   BACHGEN_REQUIRE_DATA(dir, "jsb-chorales");
-  const nlohmann::json c = card().at("jsb-infill");
-  const model::LoadedModel m = model::load_model(runtime::resolve_model("jsb-infill", runtime::kDefaultComposer), "satb16");
-  EXPECT_STREQ(model::model_kind_name(m.spec.kind), "chorale-infill");
-  // The one-pass score (the chained one takes minutes; the card reports both).
-  const train::EvalResult r = train::evaluate_harmonization(*m.model, jsb_test_shard(dir), false);
-  EXPECT_NEAR(r.nll_mean_field, c.at("test_nll_mean_field").get<double>(), 0.005);
-  EXPECT_NE(readme().find(fixed4(c.at("test_nll_mean_field").get<double>())), std::string::npos) << "the card's table";
+  const data::TokenShard shard = jsb_test_shard(dir);
+  for (const std::string& name : {std::string(runtime::kDefaultHarmonizer), std::string("jsb-infill")}) {
+    const nlohmann::json c = card().at(name);
+    const model::LoadedModel m = model::load_model(runtime::resolve_model(name, runtime::kDefaultHarmonizer), "satb16");
+    EXPECT_STREQ(model::model_kind_name(m.spec.kind), "chorale-infill") << name;
+    // The one-pass score (the chained ones take minutes; the card reports them).
+    const train::EvalResult r = train::evaluate_harmonization(*m.model, shard, false);
+    EXPECT_NEAR(r.nll_mean_field, c.at("test_nll_mean_field").get<double>(), 0.005) << name;
+    EXPECT_NE(readme().find(fixed4(c.at("test_nll_mean_field").get<double>())), std::string::npos) << name << ": the card's table";
+  }
+  const model::LoadedModel harmonizer = model::load_model(runtime::resolve_model("", runtime::kDefaultHarmonizer));
+  EXPECT_TRUE(harmonizer.spec.transformer.relative);
+  EXPECT_TRUE(harmonizer.spec.transformer.conditions);
 }
 
 TEST(BundledModels, ThePerformanceModelContinuesAMidiFile) {
@@ -112,10 +120,10 @@ TEST(BundledModels, ThePerformanceModelContinuesAMidiFile) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const music::Score score = music::score_from_midi(midi::read_midi_file(out + ".mid"));
   EXPECT_GT(score.notes.size(), 10u);
-  // All four load by name; a wrong name lists them.
+  // All five load by name; a wrong name lists them.
   const testing::CliResult bad = testing::run_command(BACHGEN_CLI, "generate --model no-such-model --out '" + out + "'");
   EXPECT_EQ(bad.exit_code, 1);
-  EXPECT_NE(bad.err.find("bundled: jsb-compose, jsb-infill, jsb-lstm, performance"), std::string::npos) << bad.err;
+  EXPECT_NE(bad.err.find("bundled: jsb-compose, jsb-harmonize, jsb-infill, jsb-lstm, performance"), std::string::npos) << bad.err;
 }
 
 void expect_files_parse(const std::string& name) {

@@ -10,6 +10,7 @@
 #include "bachgen/data/token_shard.h"
 #include "bachgen/generate/errors.h"
 #include "bachgen/commands/harmonize_command.h"
+#include "bachgen/generate/harmonizer.h"
 #include "bachgen/generate/infill.h"
 #include "bachgen/generate/infill_selection.h"
 #include "bachgen/model/infill_order.h"
@@ -134,13 +135,13 @@ TEST(ChoraleInfill, SeesBothDirectionsAndRefusesToStep) {
   EXPECT_THROW(model::build_model(model::preset("jsb-infill", "satb16-onset")), std::invalid_argument);
 }
 
-TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
-  const std::string data = write_data();
+// 150 steps of a tiny conditioning model on the patterned data, in `run` under the test files.
+train::TrainSettings tiny_training(const std::string& data, const std::string& preset, const std::string& run) {
   train::TrainSettings s;
   s.data = data;
-  s.out = testing::test_file("run");
+  s.out = testing::test_file(run);
   std::system(("rm -rf '" + s.out + "'").c_str());
-  s.preset = "infill-tiny";
+  s.preset = preset;
   s.batch = 8;
   s.length = 32;
   s.steps = 150;
@@ -152,9 +153,20 @@ TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
   s.precision = "fp32";
   s.quiet = true;
   s.augment = false;
+  return s;
+}
+
+// Trains it (the loss must fall by half) and loads its best checkpoint.
+model::LoadedModel trained(const train::TrainSettings& s) {
   const train::TrainResult r = train_model(s);
-  EXPECT_LT(r.last_loss, r.first_loss / 2) << r.first_loss << " -> " << r.last_loss;
-  const model::LoadedModel loaded = model::load_model(train::best_checkpoint_path(s.out));
+  EXPECT_LT(r.last_loss, r.first_loss / 2) << s.preset << ": " << r.first_loss << " -> " << r.last_loss;
+  return model::load_model(train::best_checkpoint_path(s.out));
+}
+
+TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
+  const std::string data = write_data();
+  const train::TrainSettings s = tiny_training(data, "infill-tiny", "run");
+  const model::LoadedModel loaded = trained(s);
   EXPECT_STREQ(model::model_kind_name(loaded.spec.kind), "chorale-infill");
 
   // The scores by hand for the first piece alone.
@@ -191,10 +203,25 @@ TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
     for (size_t i : chunk) chained -= log_prob(row, i);
     for (size_t i : chunk) row[i] = grid[i];
   }
+  // In time: step by step, A T B within a step, each given S and everything before it.
+  double in_time = 0;
+  row = atb_hidden;
+  for (size_t i = 0; i < grid.size(); ++i) {
+    if (i % 4 == 0) continue;
+    in_time -= log_prob(row, i);
+    row[i] = grid[i];
+  }
   const train::EvalResult e = train::evaluate_harmonization(*loaded.model, one, true);
   EXPECT_EQ(e.tokens, 72);
   EXPECT_NEAR(e.nll_mean_field, mean_field / 72, 1e-5);
   EXPECT_NEAR(e.nll_chained, chained / 72, 1e-5);
+  EXPECT_NEAR(e.nll_in_time, in_time / 72, 1e-5);
+  EXPECT_GT(e.accuracy_in_time, 0.0);
+  // In time alone: the same figure, and then it is the result's NLL.
+  const train::EvalResult only = train::evaluate_harmonization(*loaded.model, one, true, nullptr, /*sampler_order=*/false);
+  EXPECT_DOUBLE_EQ(only.nll_in_time, e.nll_in_time);
+  EXPECT_DOUBLE_EQ(only.nll_per_token, e.nll_in_time);
+  EXPECT_EQ(only.nll_chained, 0.0);
   EXPECT_NEAR(e.nll_per_token, e.nll_chained, 1e-12);
   // `bachgen eval` reports both for a conditioning model.
   const testing::CliResult cli = testing::run_command(BACHGEN_CLI, "eval --model '" + train::best_checkpoint_path(s.out) +
@@ -202,6 +229,63 @@ TEST(ChoraleInfill, LearnsAndScoresHarmonizationsAsByHand) {
   EXPECT_EQ(cli.exit_code, 0) << cli.err;
   EXPECT_NE(cli.out.find("mean field"), std::string::npos) << cli.out;
   EXPECT_NE(cli.out.find("chained in the sampler's order"), std::string::npos) << cli.out;
+  EXPECT_NE(cli.out.find("in time (step by step"), std::string::npos) << cli.out;
+  const testing::CliResult in_time_cli = testing::run_command(BACHGEN_CLI, "eval --in-time --model '" + train::best_checkpoint_path(s.out) +
+                                                                           "' --data '" + data + "' --split valid");
+  EXPECT_EQ(in_time_cli.exit_code, 0) << in_time_cli.err;
+  EXPECT_EQ(in_time_cli.out.find("sampler's order"), std::string::npos) << in_time_cli.out;
+  EXPECT_NE(in_time_cli.out.find("in time (step by step"), std::string::npos) << in_time_cli.out;
+  // A model without conditions cannot be told them.
+  const testing::CliResult known = testing::run_command(BACHGEN_CLI, "eval --model '" + train::best_checkpoint_path(s.out) +
+                                                                         "' --data '" + data + "' --split valid --conditions known");
+  EXPECT_NE(known.exit_code, 0);
+  EXPECT_NE(known.err.find("has no conditions"), std::string::npos) << known.err;
+}
+
+// jsb-harmonize's kind in small: relative attention both ways and the piece's conditions. It
+// learns; its file is format version 2 and loads as it was saved; what it is told of the piece
+// changes what it predicts; its batches carry each piece's conditions; eval tells it them.
+TEST(ChoraleInfill, TheRelativeConditionedModelLearnsAndHearsItsConditions) {
+  const std::string data = write_data();
+  const train::TrainSettings s = tiny_training(data, "harmonize-tiny", "run-harmonize");
+  const model::LoadedModel loaded = trained(s);
+  EXPECT_TRUE(loaded.spec.transformer.relative);
+  EXPECT_TRUE(loaded.spec.transformer.conditions);
+  EXPECT_FALSE(loaded.spec.transformer.absolute_positions);
+  EXPECT_EQ(model::format_version_for(loaded.spec), 2);
+
+  torch::NoGradGuard no_grad;
+  loaded.model->eval();
+  const torch::Tensor tokens = torch::randint(4, 50, {1, 32}, torch::kInt64);
+  const torch::Tensor unknown = loaded.model->forward(tokens);
+  const torch::Tensor told = loaded.model->forward(tokens, torch::Tensor(), torch::tensor({12, 4, 8, 14}, torch::kInt64).view({1, 4}));
+  EXPECT_GT((unknown - told).abs().max().item<double>(), 1e-4);
+  // Unknown given explicitly is the same as nothing given.
+  const torch::Tensor none = loaded.model->forward(tokens, torch::Tensor(), torch::tensor({0, 0, 0, -1}, torch::kInt64).view({1, 4}));
+  EXPECT_LT((unknown - none).abs().max().item<double>(), 1e-6);
+
+  auto shard = std::make_shared<const data::TokenShard>(patterned_shard());
+  data::WindowOptions o;
+  o.length = 32;
+  o.seed = 9;
+  o.augment = false;
+  EXPECT_FALSE(data::InfillDataset(shard, o).get_batch({0, 1}).conditions.defined());
+  o.conditions.assign(shard->pieces(), tokenize::PieceConditions{12, 0, 24, 3});
+  const data::TokenBatch b = data::InfillDataset(shard, o).get_batch({0, 1});
+  ASSERT_TRUE(b.conditions.defined());
+  EXPECT_EQ(b.conditions.sizes(), (std::vector<int64_t>{2, 4}));
+  EXPECT_EQ(b.conditions[1][0].item<int64_t>(), 12);
+  EXPECT_EQ(b.conditions[1][3].item<int64_t>(), 3);
+
+  const std::vector<tokenize::PieceConditions> each(shard->pieces(), tokenize::PieceConditions{16, 0, 24, 0});
+  const train::EvalResult plain = train::evaluate_harmonization(*loaded.model, *shard, true);
+  const train::EvalResult known = train::evaluate_harmonization(*loaded.model, *shard, true, &each);
+  EXPECT_TRUE(std::isfinite(known.nll_in_time));
+  EXPECT_NE(plain.nll_in_time, known.nll_in_time);
+  const testing::CliResult cli = testing::run_command(BACHGEN_CLI, "eval --json --model '" + train::best_checkpoint_path(s.out) +
+                                                                       "' --data '" + data + "' --split valid --conditions known");
+  EXPECT_EQ(cli.exit_code, 0) << cli.err;
+  EXPECT_NE(cli.out.find("\"nll_in_time\""), std::string::npos) << cli.out;
 }
 
 music::ChoraleGrid jsb_like_grid(size_t steps) {
@@ -318,6 +402,10 @@ TEST(Infill, TheRhythmRuleHoldsOffGridNotesAndPitchClassesLimitTheDraw) {
       const music::ChoraleGrid out = infill_grid(*m, grid, regenerate, o, &st);
       EXPECT_EQ(st.variables, 96);
       EXPECT_EQ(st.held, phase == 0 ? 48 : 45);  // off the grid: odd steps, or even steps after the first
+      // Gibbs runs one iteration per step with a note to draw: the 16 on the grid (and step 0).
+      if (sampler == InfillSampler::kGibbs) {
+        EXPECT_EQ(st.passes, phase == 0 ? 16 : 17);
+      }
       for (size_t t = 1; t < 32; ++t) {
         if ((phase + static_cast<int64_t>(t)) % 2 == 0) continue;
         for (size_t v = 1; v < 4; ++v) EXPECT_EQ(out.pitches[t][v], out.pitches[t - 1][v]) << t << " " << v;
@@ -373,6 +461,27 @@ TEST(Infill, TheRhythmRuleHoldsOffGridNotesAndPitchClassesLimitTheDraw) {
   o.pitch_classes.clear();
   o.rhythm_steps = 0;
   EXPECT_THROW(infill_grid(*m, grid, regenerate, o), std::invalid_argument);
+}
+
+// Where the bars fall and where the piece ends, as the model counts steps, by hand.
+TEST(Harmonizer, ConditionsCountAsTheModelCountsSteps) {
+  // 4/4 with a quarter pickup: 12 lead rests, the model's beat table shifted by them (the grid's
+  // first step is the model's step 12), so its bars start at the model's step 0 and the piece
+  // ends at its step 12 + 64.
+  const music::KeyGuess d_minor{-1, true, 2};
+  tokenize::PieceConditions c = harmonizer_conditions(64, 12, 12, 16, &d_minor);
+  EXPECT_EQ(c, (tokenize::PieceConditions{16, 0, 76, 14}));
+  EXPECT_EQ(tokenize::bar_index(c, 12), 1 + 12);  // the grid's first step: the bar's 13th 16th
+  EXPECT_EQ(tokenize::end_index(c, 12 + 63), 1);  // the grid's last step: nothing remains
+  // 3/4 with a quarter pickup: no shift (the beat table is 4/4), the phase says it.
+  c = harmonizer_conditions(48, 0, 8, 12, nullptr);
+  EXPECT_EQ(c, (tokenize::PieceConditions{12, 8, 48, -1}));
+  EXPECT_EQ(tokenize::bar_index(c, 0), 17 + 8);
+  EXPECT_EQ(tokenize::bar_index(c, 4), 17 + 0);  // the downbeat of bar 2
+  // Another meter: unknown.
+  c = harmonizer_conditions(48, 0, 0, 24, nullptr);
+  EXPECT_FALSE(c.meter_known());
+  EXPECT_EQ(c.steps, 48);
 }
 
 TEST(Infill, TheScheduleCoversEveryVariableOnceInEvenChunks) {

@@ -12,28 +12,53 @@
 namespace bachgen::model {
 namespace {
 
+// Causal and bidirectional (the conditioning model's): the skew equals the naive gather,
+// forward and backward.
 TEST(Model, SkewAttentionEqualsNaiveRelativeAttention) {
-  torch::manual_seed(0);
-  AttentionOptions o;
-  o.d_model = 32;
-  o.heads = 4;
-  o.max_relative = 16;
-  o.dropout = 0.0;
-  RelativeSelfAttention attention(o);
-  attention->eval();
-  for (int64_t length : {1, 2, 9, 16, 40}) {  // 40 > max_relative: clipped distances
-    const torch::Tensor x = torch::randn({2, length, 32}, torch::requires_grad());
-    const torch::Tensor fast = attention(x);
-    const torch::Tensor naive = attention->forward_naive(x);
-    EXPECT_LT((fast - naive).abs().max().item<float>(), 1e-5) << length;
-    // And the gradients, of the input and of the relative table.
-    const torch::Tensor w = torch::randn_like(fast);
-    const auto g_fast = torch::autograd::grad({(fast * w).sum()}, {x, attention->named_parameters()["relative"]});
-    const auto g_naive = torch::autograd::grad({(naive * w).sum()}, {x, attention->named_parameters()["relative"]});
-    for (size_t i = 0; i < 2; ++i) {
-      EXPECT_LT((g_fast[i] - g_naive[i]).abs().max().item<float>(), 1e-5) << length << " grad " << i;
+  for (bool causal : {true, false}) {
+    torch::manual_seed(0);
+    AttentionOptions o;
+    o.d_model = 32;
+    o.heads = 4;
+    o.max_relative = 16;
+    o.dropout = 0.0;
+    o.causal = causal;
+    RelativeSelfAttention attention(o);
+    attention->eval();
+    EXPECT_EQ(attention->named_parameters()["relative"].size(0), causal ? 16 : 31);
+    for (int64_t length : {1, 2, 9, 16, 40}) {  // 40 > max_relative: clipped distances
+      const torch::Tensor x = torch::randn({2, length, 32}, torch::requires_grad());
+      const torch::Tensor fast = attention(x);
+      const torch::Tensor naive = attention->forward_naive(x);
+      EXPECT_LT((fast - naive).abs().max().item<float>(), 1e-5) << causal << " " << length;
+      // And the gradients, of the input and of the relative table.
+      const torch::Tensor w = torch::randn_like(fast);
+      const auto g_fast = torch::autograd::grad({(fast * w).sum()}, {x, attention->named_parameters()["relative"]});
+      const auto g_naive = torch::autograd::grad({(naive * w).sum()}, {x, attention->named_parameters()["relative"]});
+      for (size_t i = 0; i < 2; ++i) {
+        EXPECT_LT((g_fast[i] - g_naive[i]).abs().max().item<float>(), 1e-5) << causal << " " << length << " grad " << i;
+      }
     }
   }
+}
+
+// Bidirectional attention sees both ways, and its relative logits tell a note before from one
+// after: swapping the order of a sequence is not the same as swapping the outputs.
+TEST(Model, BidirectionalRelativeAttentionSeesBothWays) {
+  torch::manual_seed(3);
+  AttentionOptions o;
+  o.d_model = 16, o.heads = 2, o.max_relative = 8, o.dropout = 0.0, o.causal = false;
+  RelativeSelfAttention attention(o);
+  attention->eval();
+  torch::NoGradGuard no_grad;
+  torch::Tensor x = torch::randn({1, 12, 16});
+  const torch::Tensor before = attention(x);
+  torch::Tensor changed = x.clone();
+  changed.index_put_({0, 11}, torch::randn({16}));
+  const torch::Tensor after = attention(changed);
+  EXPECT_GT((before.index({0, 0}) - after.index({0, 0})).abs().max().item<float>(), 1e-4);  // the first sees the last
+  const torch::Tensor reversed = attention(x.flip(1)).flip(1);
+  EXPECT_GT((reversed - before).abs().max().item<float>(), 1e-3);
 }
 
 ModelSpec transformer_spec() {
@@ -94,6 +119,11 @@ TEST(Model, PresetsHaveTheirSizes) {
   // ff 32x64+64 = 2112 and 64x32+32 = 2080, so 9568 x 2 blocks; final norm 64. Tied output.
   EXPECT_EQ(build_model(preset("tiny", "satb16"))->parameter_count(), 1600 + 128 + 2 * 9568 + 64);
   EXPECT_EQ(build_model(preset("compose-tiny", "satb16"))->parameter_count(), 1600 + 128 + 2 * 9568 + 64 + 4 * 32 + 126 * 32);
+  // harmonize-tiny (the conditioning model with relative attention and conditions) by hand:
+  // variable embedding 4x50x32 = 6400, beat 16x32 = 512, conditions (29 + 72 + 25) x 32; per
+  // block 2 norms 128, qkv 3168, out 1056, a relative table both ways (2x16 - 1) x 16 = 496,
+  // ff 2112 + 2080, so 9040 x 2; final norm 64; output 32x200 + 200 = 6600.
+  EXPECT_EQ(build_model(preset("harmonize-tiny", "satb16"))->parameter_count(), 6400 + 512 + 126 * 32 + 2 * 9040 + 64 + 6600);
   // The rest from the formulas of docs/model.md, evaluated independently (Python).
   EXPECT_EQ(build_model(preset("jsb-base", "satb16"))->parameter_count(), 4851200);
   // jsb-compose by hand: per block 512 + 49,536 + 16,512 + 512 x 32 + 131,712 = 214,656, x 4;
@@ -169,7 +199,7 @@ TEST(Model, ConditionIndicesEqualTheScalarFunctions) {
   for (const auto& c : rows) flat.insert(flat.end(), {c.steps_per_bar, c.bar_phase, c.steps, c.key});
   const torch::Tensor conditions = torch::tensor(flat).view({-1, 4});
   const torch::Tensor steps = torch::arange(-1, 330, torch::kInt64).view({1, -1}).expand({static_cast<int64_t>(rows.size()), -1});
-  const auto [bar, end, key] = condition_indices_for_test(steps, conditions);
+  const auto [bar, end, key] = condition_indices(steps, conditions);
   for (size_t r = 0; r < rows.size(); ++r) {
     for (int64_t t = 0; t < steps.size(1); ++t) {
       const int64_t step = t - 1;

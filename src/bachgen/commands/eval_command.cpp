@@ -27,17 +27,21 @@ train::EvalResult evaluate(const EvalSettings& s) {
                              " tokens but the model " + s.model + " is for " + loaded.spec.vocab);
   }
   try {
-    if (loaded.spec.kind == model::ModelKind::kChoraleInfill) {
-      if (!s.decode_weights.empty()) throw std::runtime_error("--decode-weights: the conditioning model is not decoded token by token");
-      return evaluate_harmonization(*loaded.model, shard, !s.mean_field);
-    }
     if (s.conditions != "none" && s.conditions != "known") throw std::runtime_error("--conditions must be none or known");
-    if (s.conditions == "known" && !(loaded.spec.kind == model::ModelKind::kMusicTransformer && loaded.spec.transformer.conditions)) {
+    const bool takes_conditions = (loaded.spec.kind == model::ModelKind::kMusicTransformer ||
+                                   loaded.spec.kind == model::ModelKind::kChoraleInfill) &&
+                                  loaded.spec.transformer.conditions;
+    if (s.conditions == "known" && !takes_conditions) {
       throw std::runtime_error("--conditions known: " + s.model + " has no conditions (docs/model.md#conditions)");
     }
     std::vector<tokenize::PieceConditions> conditions;
     if (s.conditions == "known") conditions = data::shard_conditions(shard, data::read_split_meters(s.data, data::split_name(split)));
     const auto* given = s.conditions == "known" ? &conditions : nullptr;
+    if (loaded.spec.kind == model::ModelKind::kChoraleInfill) {
+      if (!s.decode_weights.empty()) throw std::runtime_error("--decode-weights: the conditioning model is not decoded token by token");
+      if (s.mean_field && s.in_time) throw std::runtime_error("--mean-field and --in-time: choose one");
+      return evaluate_harmonization(*loaded.model, shard, !s.mean_field, given, /*sampler_order=*/!s.in_time);
+    }
     if (!s.decode_weights.empty()) return evaluate_shard_decoded(*loaded.model, shard, s.window, s.decode_weights, given);
     return evaluate_shard(*loaded.model, shard, s.window, given);
   } catch (const std::runtime_error& e) {
@@ -55,7 +59,12 @@ std::string eval_report(const EvalSettings& s) {
       j["variables"] = r.tokens;
       j["nll_mean_field"] = r.nll_mean_field;
       j["nll_per_variable"] = r.nll_per_token;
-      if (!s.mean_field) j["nll_chained"] = r.nll_chained;
+      if (!s.mean_field) {
+        if (!s.in_time) j["nll_chained"] = r.nll_chained;
+        j["nll_in_time"] = r.nll_in_time;
+        j["accuracy_in_time"] = r.accuracy_in_time;
+      }
+      j["conditions"] = s.conditions;
       return j.dump() + "\n";
     }
     char buf[768];
@@ -65,8 +74,14 @@ std::string eval_report(const EvalSettings& s) {
                   s.model.c_str(), s.data.c_str(), s.split.c_str(), static_cast<long long>(r.pieces),
                   static_cast<long long>(r.tokens), r.nll_mean_field);
     std::string out = buf;
-    if (!s.mean_field) {
+    if (!s.mean_field && !s.in_time) {
       std::snprintf(buf, sizeof buf, "  NLL %.4f nats per variable, chained in the sampler's order\n", r.nll_chained);
+      out += buf;
+    }
+    if (!s.mean_field) {
+      std::snprintf(buf, sizeof buf,
+                    "  NLL %.4f nats per variable, in time (step by step, S A T B within a step), accuracy %.4f\n",
+                    r.nll_in_time, r.accuracy_in_time);
       out += buf;
     }
     std::snprintf(buf, sizeof buf, "  accuracy %.4f, perplexity %.3f\n", r.accuracy, r.perplexity);

@@ -16,6 +16,8 @@ struct EvalSettings {
   int64_t window = 4096;      // pieces longer than this are scored in consecutive windows
   bool json = false;
   bool mean_field = false;    // conditioning models: the one-pass score only (fast)
+  bool in_time = false;       // conditioning models: the mean field and in time only (skips the
+                              // sampler's order)
   std::string conditions = "none";  // composers with conditions: none (nothing known: the honest,
                                     // left-to-right NLL) | known (each piece's meter, length and key)
   std::string decode_weights;  // int8 | fp32: score through generation's fast decoder, token by

@@ -20,7 +20,7 @@ using generate::SamplingOptions;
 
 // What the two commands share.
 struct InfillCommonSettings {
-  std::string model;            // a file, or a bundled model's name; empty = the bundled jsb-infill
+  std::string model;            // a file, or a bundled model's name; empty = the bundled jsb-harmonize
   SamplingOptions sampling{generate::kDefaultHarmonizeTemperature};
   uint64_t seed = 1;
   int count = 1;                // results: NAME, or NAME-1 ... NAME-N (seeds seed, seed+1, ...)

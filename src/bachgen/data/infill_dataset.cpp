@@ -40,9 +40,9 @@ InfillExample InfillDataset::example(size_t index) const {
   size_t real = 0, start = 0;
   // L + 1 tokens from the BOS or from a soprano token; the grid part is the L tokens after a
   // BOS, else the first L.
-  const std::vector<int32_t> window = windows_.example(index, &real, &start);
-  const size_t length = static_cast<size_t>(options_.length);
   InfillExample ex;
+  const std::vector<int32_t> window = windows_.example(index, &real, &start, &ex.conditions);
+  const size_t length = static_cast<size_t>(options_.length);
   const size_t skip = start == 0 ? 1 : 0;
   ex.start = start == 0 ? 0 : start - 1;
   ex.tokens.assign(window.begin() + static_cast<std::ptrdiff_t>(skip),
@@ -122,14 +122,17 @@ TokenBatch InfillDataset::get_batch(const std::vector<size_t>& indices) const {
   std::vector<std::vector<int32_t>> tokens;
   std::vector<std::vector<uint8_t>> hidden;
   std::vector<int64_t> starts;
+  std::vector<tokenize::PieceConditions> conditions;
   for (size_t index : indices) {
     InfillExample ex = example(index);
     tokens.push_back(std::move(ex.tokens));
     hidden.push_back(std::move(ex.hidden));
     starts.push_back(static_cast<int64_t>(ex.start));
+    conditions.push_back(ex.conditions);
   }
   TokenBatch b = infill_rows(tokens, hidden);
   b.offset = torch::tensor(starts, torch::kInt64);
+  if (!options_.conditions.empty()) b.conditions = conditions_tensor(conditions);
   return b;
 }
 

@@ -29,6 +29,7 @@ struct InfillExample {
   std::vector<uint8_t> hidden;  // 4 S flags
   size_t start = 0;             // the first token's position in the piece's grid (4 x its step)
   HidePattern pattern = HidePattern::kOrderless;
+  tokenize::PieceConditions conditions;  // the piece's, as WindowDataset draws them (unknown without)
 };
 
 class InfillDataset {
@@ -38,7 +39,7 @@ class InfillDataset {
 
   InfillExample example(size_t index) const;
   // input: the tokens with PAD where hidden; target: the tokens; mask: 1 where hidden and
-  // inside the piece; offset: start.
+  // inside the piece; offset: start; conditions (B, 4) when the options have them.
   TokenBatch get_batch(const std::vector<size_t>& indices) const;
 
  private:

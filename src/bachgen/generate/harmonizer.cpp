@@ -14,12 +14,25 @@
 
 namespace bachgen::generate {
 
+tokenize::PieceConditions harmonizer_conditions(int64_t steps, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar,
+                                                const music::KeyGuess* key) {
+  tokenize::PieceConditions c;
+  if (steps_per_bar == 16 || steps_per_bar == 12) {
+    c.steps_per_bar = static_cast<int>(steps_per_bar);
+    c.bar_phase = static_cast<int>(((bar_position - step_offset) % steps_per_bar + steps_per_bar) % steps_per_bar);
+  }
+  c.steps = static_cast<int>(step_offset + steps);
+  if (key != nullptr) c.key = key->tonic + (key->minor ? 12 : 0);
+  return c;
+}
+
 struct Harmonizer::State {
   model::LoadedModel loaded;
   ModelInfo info;
 
   music::ChoraleGrid draw(const music::ChoraleGrid& grid, const std::vector<std::array<bool, music::kVoices>>& regenerate,
-                          const HarmonizeOptions& o, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar, HarmonizeStats* stats,
+                          const HarmonizeOptions& o, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar,
+                          const music::KeyGuess& key, HarmonizeStats* stats,
                           std::vector<std::array<uint16_t, music::kVoices>> pitch_classes = {}) {
     InfillOptions io;
     io.sampling = o.sampling;
@@ -33,6 +46,8 @@ struct Harmonizer::State {
     io.rhythm_steps = o.rhythm_steps;
     io.rhythm_phase = bar_position;
     io.rhythm_bar = steps_per_bar;
+    io.conditions = harmonizer_conditions(static_cast<int64_t>(grid.steps()), step_offset, bar_position, steps_per_bar,
+                                          o.tell_key ? &key : nullptr);
     io.pitch_classes = std::move(pitch_classes);
     InfillStats st;
     music::ChoraleGrid result = infill_grid(*loaded.model, grid, regenerate, io, &st);
@@ -72,12 +87,14 @@ std::vector<std::array<uint16_t, music::kVoices>> tonic_cadence(const music::Mel
 }  // namespace
 
 Harmonizer::Harmonizer(const std::string& model) : state_(std::make_unique<State>()) {
-  const std::string path = runtime::resolve_model(model, "jsb-infill");
+  const std::string path = runtime::resolve_model(model, runtime::kDefaultHarmonizer);
   state_->loaded = model::load_model(path, "satb16");
   const model::ModelSpec& spec = state_->loaded.spec;
   if (spec.kind != model::ModelKind::kChoraleInfill) {
-    throw InputError(Input::kModel, (model.empty() ? std::string("jsb-infill") : model) + " is a " + model::model_kind_name(spec.kind) +
-                                        " (a next-token model); harmonizing needs a conditioning model (chorale-infill), e.g. the bundled jsb-infill");
+    throw InputError(Input::kModel, (model.empty() ? std::string(runtime::kDefaultHarmonizer) : model) + " is a " +
+                                        model::model_kind_name(spec.kind) +
+                                        " (a next-token model); harmonizing needs a conditioning model (chorale-infill), e.g. the bundled " +
+                                        runtime::kDefaultHarmonizer);
   }
   state_->info = {path, spec.kind, tokenize::VocabId::kSatb16, model::spec_shape(spec), state_->loaded.model->parameter_count(), false};
 }
@@ -126,17 +143,15 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
   }
   // The model's beat table is 4/4 from the first step; a pickup shifts the melody into place.
   const int64_t offset = melody.steps_per_bar == 16 ? out.lead_rests() : 0;
+  // The key as its notes suggest; where the melody's file names a key and the melody moved
+  // by octaves at most, that key's signature, with the mode the notes suggest when they
+  // suggest that signature (a file's <key> often omits <mode>, which reads as major).
+  const music::KeyGuess guessed = music::guess_key(grid);  // the soprano alone so far
+  const music::KeyGuess key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths ? *melody.key : guessed;
   std::vector<std::array<uint16_t, music::kVoices>> classes;
-  if (o.tonic_cadence) {
-    // The key as its notes suggest; where the melody's file names a key and the melody moved
-    // by octaves at most, that key's signature, with the mode the notes suggest when they
-    // suggest that signature (a file's <key> often omits <mode>, which reads as major).
-    const music::KeyGuess guessed = music::guess_key(grid);  // the soprano alone so far
-    const music::KeyGuess key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths ? *melody.key : guessed;
-    classes = tonic_cadence(melody, key);
-  }
+  if (o.tonic_cadence) classes = tonic_cadence(melody, key);
   const bool cadence = !classes.empty();
-  out.grid = state_->draw(grid, regenerate, o, offset, out.lead_rests(), melody.steps_per_bar, stats, std::move(classes));
+  out.grid = state_->draw(grid, regenerate, o, offset, out.lead_rests(), melody.steps_per_bar, key, stats, std::move(classes));
   if (shift != 0 && !by_octaves) {
     // Back into the melody's own key: every voice moves back by as much.
     for (music::GridStep& step : out.grid.pitches) {
@@ -179,7 +194,9 @@ music::Chorale Harmonizer::redraw(const music::Chorale& chorale, const Selection
   for (int64_t t = from; t < to; ++t) regenerate[static_cast<size_t>(t)] = s.voices;
   music::Chorale out = chorale;
   if (o.tempo > 0) out.tempo = o.tempo;
-  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, rests, chorale.steps_per_bar, stats);
+  // The key of the whole chorale as it stands (every voice).
+  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, rests, chorale.steps_per_bar,
+                          music::guess_key(chorale.grid), stats);
   return out;
 }
 

@@ -20,10 +20,11 @@
 
 namespace bachgen::generate {
 
-// The harmonizer's defaults, chosen by measurement on 20 JSB test sopranos against Bach's
-// figures (docs/generation.md#the-sampler-generateinfillh): annealed Gibbs at temperature 0.8.
+// The harmonizer's defaults, chosen by measurement on JSB test sopranos against Bach's figures
+// (docs/generation.md#the-sampler-generateinfillh): annealed Gibbs (20 sopranos, jsb-infill),
+// at temperature 0.9 (10 sopranos, jsb-harmonize: its lower voices move in Bach's band there).
 inline constexpr InfillSampler kDefaultHarmonizeSampler = InfillSampler::kGibbs;
-inline constexpr double kDefaultHarmonizeTemperature = 0.8;
+inline constexpr double kDefaultHarmonizeTemperature = 0.9;
 // Two rules of the sampler, on by default (measured there too): the lower voices start notes on
 // the 8th grid (InfillOptions::rhythm_steps 2), and a melody that ends on a note of its key's
 // tonic triad ends on that triad with the tonic in the bass.
@@ -35,7 +36,8 @@ struct HarmonizeOptions {
   uint64_t seed = 1;
   InfillSampler sampler = kDefaultHarmonizeSampler;  // generate/infill.h
   int64_t passes = 0;           // ancestral: model runs; 0 = one per 16th step
-  int64_t iterations = 0;       // Gibbs: model runs; 0 = one per 16th step
+  int64_t iterations = 0;       // Gibbs: model runs; 0 = one per step with a note to draw (per 8th
+                                // with the rhythm rule on 8ths)
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
   // Drawn voices start notes only every `rhythm_steps` 16ths from the bar line (2: 8ths; 1:
   // every 16th). The melody is kept as it is.
@@ -44,6 +46,10 @@ struct HarmonizeOptions {
   // MusicXML names, else the one its notes suggest), the final chord is that triad: the bass on
   // the tonic, alto and tenor on the triad's notes (the third the melody's, or the key's).
   bool tonic_cadence = kDefaultTonicCadence;
+  // A harmonizer with conditions (jsb-harmonize) is always told the meter and where the piece
+  // ends; and, when this is on, the key: the melody file's (as the tonic cadence takes it) or
+  // the one its notes suggest; for redraw, the key of the whole chorale as it stands.
+  bool tell_key = true;
   // A melody outside the soprano's range: refused (false), or moved (true, `--transpose auto`):
   // by octaves when that fits (the result stays there), else into the nearest key that fits,
   // harmonized there and moved back into the melody's key (music::fitting_shift).
@@ -60,6 +66,13 @@ struct Selection {
   std::array<bool, 4> voices{false, true, true, true};
 };
 
+// What a harmonizer with conditions is told (InfillOptions::conditions), counted as the model
+// counts steps: a grid of `steps` whose first step lies `bar_position` 16ths into its bar of
+// `steps_per_bar` (16 or 12; other meters are unknown), and which the model sees from its step
+// `step_offset` on; `key` null = unknown.
+tokenize::PieceConditions harmonizer_conditions(int64_t steps, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar,
+                                                const music::KeyGuess* key);
+
 struct HarmonizeStats {
   int64_t variables = 0;        // drawn
   int64_t held = 0;             // of them, held by the rhythm rule
@@ -72,7 +85,7 @@ struct HarmonizeStats {
 
 class Harmonizer {
  public:
-  // A model file or a bundled model's name (empty = jsb-infill). Throws InputError(kModel) for
+  // A model file or a bundled model's name (empty = the bundled jsb-harmonize). Throws InputError(kModel) for
   // a model that is not a conditioning model.
   explicit Harmonizer(const std::string& model);
   ~Harmonizer();

@@ -87,7 +87,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
                                const InfillOptions& options, InfillStats* stats) {
   if (model.kind() != model::ModelKind::kChoraleInfill) {
     throw std::invalid_argument("harmonize and infill need a conditioning model (kind chorale-infill), not a " + std::string(model::model_kind_name(model.kind())) +
-                                " (bachgen train --preset jsb-infill makes one)");
+                                " (bachgen train --preset jsb-harmonize makes one)");
   }
   if (regenerate.size() != grid.steps()) throw std::invalid_argument("infill: the regenerate mask must have one row per step");
   if (!options.pitch_classes.empty() && options.pitch_classes.size() != grid.steps()) {
@@ -162,6 +162,9 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   const int64_t vocab = model.vocab_size();
   std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
   const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
+  const tokenize::PieceConditions& c = options.conditions;
+  const torch::Tensor conditions =
+      torch::tensor(std::vector<int64_t>{c.steps_per_bar, c.bar_phase, c.steps, c.key}, torch::kInt64).view({1, 4});
   // One model run on the grid as it stands; throws TimeLimitExceeded past the limit.
   auto run_model = [&]() {
     if (options.time_limit_seconds > 0 &&
@@ -170,7 +173,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     }
     const torch::Tensor input = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kInt64).view({1, -1});
     ++st.passes;
-    return model.forward(input, offset).to(torch::kFloat32).contiguous();  // (1, 4S, V)
+    return model.forward(input, offset, conditions).to(torch::kFloat32).contiguous();  // (1, 4S, V)
   };
   // Draws variable i from its row of logits, masked to its voice's range and (with the rules
   // on) to the pitches that break no rule against `known`; then it is known.
@@ -219,10 +222,12 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     }
   };
   if (options.sampler == InfillSampler::kGibbs) {
-    // By default one iteration per step that has a variable to draw (a short redraw in a long
-    // piece runs as few as its own steps).
-    int64_t drawn_steps = 0;
-    for (size_t t = 0; t < steps; ++t) drawn_steps += std::any_of(regenerate[t].begin(), regenerate[t].end(), [](bool b) { return b; });
+    // By default one iteration per step that has a variable to draw, one not held by the rhythm
+    // rule (a short redraw in a long piece runs as few as its own steps; on the 8th grid, half
+    // as many as there are 16ths).
+    std::vector<uint8_t> drawn_at(steps, 0);
+    for (const size_t i : free_vars) drawn_at[i / 4] = 1;
+    const int64_t drawn_steps = std::count(drawn_at.begin(), drawn_at.end(), uint8_t{1});
     const int64_t iterations = options.iterations > 0 ? options.iterations : drawn_steps;
     std::vector<size_t> pool = free_vars;
     for (const int64_t block : gibbs_block_sizes(n, iterations, options)) {

@@ -17,6 +17,7 @@
 
 #include "bachgen/generate/sampler.h"
 #include "bachgen/music/chorale_grid.h"
+#include "bachgen/tokenize/conditions.h"
 
 namespace bachgen::model {
 class SequenceModelImpl;
@@ -48,9 +49,14 @@ struct InfillOptions {
   InfillSampler sampler = InfillSampler::kAncestral;
   int64_t passes = 0;          // ancestral: model runs; 0 = one per grid step (at most one per variable)
   int64_t iterations = 0;      // Gibbs: model runs; 0 = one per step that has a variable to draw
+                               // (held ones aside: with the rhythm rule on 8ths, one per 8th)
   double block_max = 1.0, block_min = 0.05, anneal = 0.75;  // Gibbs: alpha_max, alpha_min, eta
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
+  // What a model with conditions is told of the piece (unknown by default), for its steps as
+  // the model counts them: grid step t is the model's step step_offset + t (so bar_phase and
+  // steps count from step_offset before the grid). A model without conditions ignores them.
+  tokenize::PieceConditions conditions;
   // The rhythm rule: drawn voices start notes only on the grid of `rhythm_steps` 16ths (2: the
   // 8th grid). A drawn variable off that grid holds the pitch of the variable before it in its
   // voice (drawn with it, or kept); the grid is counted from each bar line: step t lies

@@ -38,7 +38,11 @@ json lstm_json(const LstmConfig& c) {
 }  // namespace
 
 int64_t format_version_for(const ModelSpec& spec) {
-  return spec.kind == ModelKind::kMusicTransformer && spec.transformer.conditions ? 2 : 1;
+  // Version 2: conditions, or a conditioning model with relative attention (a version-1 reader
+  // would build either without them and give wrong answers, so it must refuse the file).
+  if (spec.kind == ModelKind::kMusicTransformer) return spec.transformer.conditions ? 2 : 1;
+  if (spec.kind == ModelKind::kChoraleInfill) return spec.transformer.conditions || spec.transformer.relative ? 2 : 1;
+  return 1;
 }
 
 std::string spec_to_json(const ModelSpec& spec) {
@@ -97,7 +101,7 @@ SequenceModel build_model(const ModelSpec& spec) {
 }
 
 std::vector<std::string> preset_names() {
-  return {"tiny", "jsb-small", "jsb-meter", "jsb-compose", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill", "compose-tiny"};
+  return {"tiny", "jsb-small", "jsb-meter", "jsb-compose", "jsb-base", "performance-small", "performance-base", "lstm-tiny", "lstm-base", "jsb-default", "infill-tiny", "jsb-infill", "compose-tiny", "harmonize-tiny", "jsb-harmonize"};
 }
 
 ModelSpec preset(const std::string& name, const std::string& vocab) {
@@ -137,6 +141,17 @@ ModelSpec preset(const std::string& name, const std::string& vocab) {
       t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.dropout = 0.0;
     } else {
       t.d_model = 192, t.layers = 4, t.heads = 6, t.d_ff = 768, t.dropout = 0.2;
+    }
+  } else if (name == "harmonize-tiny" || name == "jsb-harmonize") {
+    // The conditioning model of issue 19: relative attention over steps (max_relative each way)
+    // in place of sinusoids, and the piece's bar position, end and key as inputs.
+    if (vocab != "satb16") throw std::invalid_argument("preset " + name + " (the conditioning model) needs satb16 data, not " + vocab);
+    s.kind = ModelKind::kChoraleInfill;
+    t.relative = true, t.absolute_positions = false, t.tie_embeddings = false, t.conditions = true;
+    if (name == "harmonize-tiny") {
+      t.d_model = 32, t.layers = 2, t.heads = 2, t.d_ff = 64, t.max_relative = 16, t.dropout = 0.0;
+    } else {
+      t.d_model = 192, t.layers = 6, t.heads = 6, t.d_ff = 768, t.max_relative = 128, t.dropout = 0.2;
     }
   } else if (name == "performance-small") {
     t.d_model = 256, t.layers = 4, t.heads = 8, t.d_ff = 1024, t.max_relative = 512, t.dropout = 0.2;
@@ -248,6 +263,14 @@ LoadedModel load_model(const std::string& path, const std::string& expected_voca
   } catch (const std::exception& e) {
     throw fail(e.what());
   }
+  if (out.spec.kind == ModelKind::kChoraleInfill && version.toInt() < 2) {
+    // A version-1 conditioning model (jsb-infill) is the model of issue 16 whatever its config
+    // says (files from before the jsb-infill preset said it read relative true, absolute false):
+    // sinusoids, no relative logits, no conditions.
+    out.spec.transformer.relative = false;
+    out.spec.transformer.absolute_positions = true;
+    out.spec.transformer.conditions = false;
+  }
   if (!expected_vocab.empty() && out.spec.vocab != expected_vocab) {
     throw fail("the model is for vocabulary " + out.spec.vocab + ", not " + expected_vocab);
   }
@@ -272,7 +295,8 @@ std::string spec_shape(const ModelSpec& spec) {
     const TransformerConfig& c = spec.transformer;
     if (spec.kind == ModelKind::kChoraleInfill) {
       return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
-             " F" + std::to_string(c.d_ff) + " bidirectional";
+             " F" + std::to_string(c.d_ff) + (c.relative ? " M" + std::to_string(c.max_relative) : std::string()) +
+             " bidirectional" + (c.conditions ? " conditions" : "");
     }
     return "D" + std::to_string(c.d_model) + " N" + std::to_string(c.layers) + " H" + std::to_string(c.heads) +
            " F" + std::to_string(c.d_ff) + " M" + std::to_string(c.max_relative);

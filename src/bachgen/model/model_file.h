@@ -18,7 +18,7 @@ namespace bachgen::model {
 // newer, and this one refuses anything past 2 naming what it knows.
 inline constexpr int64_t kModelFormatVersion = 2;
 inline constexpr const char* kModelFormatHistory =
-    "version 2 added the composer's conditions: bar position, steps to the end, key";
+    "version 2 added the composer's conditions (bar position, steps to the end, key) and the conditioning model's relative attention and conditions";
 
 // Everything needed to build a model again.
 struct ModelSpec {

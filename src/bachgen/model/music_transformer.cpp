@@ -78,8 +78,6 @@ MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : co
   }
 }
 
-namespace {
-
 // tokenize::bar_index, end_index and key_index over tensors: steps (B, T), conditions (B, 4)
 // -> three (B, T) index tensors. tests/test_model.cpp holds them to the scalar functions.
 std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const torch::Tensor& conditions) {
@@ -94,12 +92,6 @@ std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const
   torch::Tensor end = torch::where(total <= 0, zero, torch::where(r < 64, 1 + r, far));
   torch::Tensor k = torch::where((key >= 0).logical_and(key < 24), 1 + key, torch::zeros_like(key)).expand_as(steps);
   return {bar, end, k};
-}
-
-}  // namespace
-
-std::array<torch::Tensor, 3> condition_indices_for_test(const torch::Tensor& steps, const torch::Tensor& conditions) {
-  return condition_indices(steps, conditions);
 }
 
 torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const torch::Tensor& positions,

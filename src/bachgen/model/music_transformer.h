@@ -78,7 +78,9 @@ class MusicTransformerImpl : public SequenceModelImpl {
   torch::nn::Linear output_{nullptr};  // only when embeddings are not tied
 };
 
-// The condition embeddings' indices over tensors (tests only): steps (B, T), conditions (B, 4).
-std::array<torch::Tensor, 3> condition_indices_for_test(const torch::Tensor& steps, const torch::Tensor& conditions);
+// The condition embeddings' indices (bar, end, key) over tensors: tokenize::bar_index, end_index
+// and key_index for the 16th steps (B, T) of rows whose conditions (B, 4) are PieceConditions
+// (steps_per_bar, bar_phase, steps, key). Shared by both models that take conditions.
+std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const torch::Tensor& conditions);
 
 }  // namespace bachgen::model

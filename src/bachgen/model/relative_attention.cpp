@@ -35,6 +35,29 @@ struct Skew : public torch::autograd::Function<Skew> {
   }
 };
 
+// The bidirectional skew: qe (B, H, T, 2T - 1), column c is distance c - (T - 1); entry (i, j)
+// of the result is qe[i][j - i + T - 1], which in qe's memory is i (2T - 2) + j + T - 1: a
+// strided view (row stride 2T - 2, offset T - 1) whose T x T entries are all distinct, so the
+// backward places the gradient through the same view of a zero buffer.
+struct SkewBoth : public torch::autograd::Function<SkewBoth> {
+  static torch::Tensor view(const torch::Tensor& qe, int64_t t) {
+    const int64_t b = qe.size(0), h = qe.size(1), w = 2 * t - 1;
+    return qe.as_strided({b, h, t, t}, {h * t * w, t * w, 2 * t - 2, 1}, qe.storage_offset() + t - 1);
+  }
+  static torch::Tensor forward(torch::autograd::AutogradContext*, const torch::Tensor& qe) {
+    const torch::Tensor c = qe.contiguous();
+    return view(c, c.size(2)).clone();
+  }
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext*,
+                                               torch::autograd::tensor_list grads) {
+    const torch::Tensor& g = grads[0];  // (B, H, T, T)
+    const int64_t b = g.size(0), h = g.size(1), t = g.size(2);
+    torch::Tensor buffer = torch::zeros({b, h, t, 2 * t - 1}, g.options());
+    view(buffer, t).copy_(g);
+    return {buffer};
+  }
+};
+
 }  // namespace
 
 torch::Tensor linear_rows(const torch::nn::Linear& layer, const torch::Tensor& x) {
@@ -52,14 +75,14 @@ RelativeSelfAttentionImpl::RelativeSelfAttentionImpl(const AttentionOptions& opt
   TORCH_CHECK(options.d_model % options.heads == 0, "d_model ", options.d_model,
               " is not a multiple of heads ", options.heads);
   TORCH_CHECK(options.max_relative >= 1, "max_relative must be at least 1");
-  TORCH_CHECK(options.causal || !options.relative, "relative attention is causal only (the skew covers distances <= 0)");
   head_dim_ = options.d_model / options.heads;
   qkv_ = register_module("qkv", torch::nn::Linear(options.d_model, 3 * options.d_model));
   out_ = register_module("out", torch::nn::Linear(options.d_model, options.d_model));
   dropout_ = register_module("dropout", torch::nn::Dropout(options.dropout));
   if (options.relative) {
     relative_ = register_parameter(
-        "relative", torch::randn({options.max_relative, head_dim_}) * (1.0 / std::sqrt(head_dim_)));
+        "relative", torch::randn({options.causal ? options.max_relative : 2 * options.max_relative - 1, head_dim_}) *
+                        (1.0 / std::sqrt(head_dim_)));
   }
 }
 
@@ -70,9 +93,15 @@ torch::Tensor RelativeSelfAttentionImpl::split_heads(const torch::Tensor& x) con
 
 torch::Tensor RelativeSelfAttentionImpl::relative_table(int64_t length) const {
   const int64_t m = options_.max_relative;
-  if (length <= m) return relative_.narrow(0, m - length, length);  // (T, dh)
-  // Distances beyond the table share its farthest row.
-  return torch::cat({relative_.narrow(0, 0, 1).expand({length - m, head_dim_}), relative_});
+  if (options_.causal) {
+    if (length <= m) return relative_.narrow(0, m - length, length);  // (T, dh)
+    // Distances beyond the table share its farthest row.
+    return torch::cat({relative_.narrow(0, 0, 1).expand({length - m, head_dim_}), relative_});
+  }
+  // Distances -(T-1) .. T-1 from a table of -(M-1) .. M-1 (row M - 1 is distance 0).
+  if (length <= m) return relative_.narrow(0, m - length, 2 * length - 1);  // (2T - 1, dh)
+  return torch::cat({relative_.narrow(0, 0, 1).expand({length - m, head_dim_}), relative_,
+                     relative_.narrow(0, 2 * m - 2, 1).expand({length - m, head_dim_})});
 }
 
 torch::Tensor RelativeSelfAttentionImpl::attend(const torch::Tensor& logits, const torch::Tensor& v) {
@@ -94,8 +123,10 @@ torch::Tensor RelativeSelfAttentionImpl::forward(const torch::Tensor& x) {
     // q . Er^T: column c is distance c - (T - 1). The skew (pad a zero column on the left,
     // view as (T + 1, T), drop the first row) puts distance j - i at (i, j) for j <= i; Skew
     // above does it without the padded copy, and with a backward that needs one (T, T)
-    // buffer per head. Entries above the diagonal are masked below.
-    logits.add_(Skew::apply(torch::matmul(q, relative_table(t).transpose(0, 1))));  // in place
+    // buffer per head. Entries above the diagonal are masked below. Not causal: the table
+    // covers distances -(T-1) .. T-1 and SkewBoth places every one of them.
+    const torch::Tensor qe = torch::matmul(q, relative_table(t).transpose(0, 1));
+    logits.add_(options_.causal ? Skew::apply(qe) : SkewBoth::apply(qe));  // in place
   }
   if (options_.causal) {
     const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
@@ -112,18 +143,20 @@ torch::Tensor RelativeSelfAttentionImpl::forward_naive(const torch::Tensor& x) {
   if (options_.relative) {
     // distance j - i, clipped to the table, as an index into it: (T, T)
     const torch::Tensor pos = torch::arange(t, torch::dtype(torch::kInt64).device(x.device()));
-    const torch::Tensor distance = (pos.unsqueeze(0) - pos.unsqueeze(1))
-                                       .clamp(-(options_.max_relative - 1), 0);
-    const torch::Tensor e = relative_.index({distance + (options_.max_relative - 1)});  // (T, T, dh)
+    const int64_t far = options_.max_relative - 1;
+    const torch::Tensor distance = (pos.unsqueeze(0) - pos.unsqueeze(1)).clamp(-far, options_.causal ? 0 : far);
+    const torch::Tensor e = relative_.index({distance + far});  // (T, T, dh)
     logits = logits + torch::einsum("bhid,ijd->bhij", {q, e});
   }
   logits = logits / std::sqrt(static_cast<double>(head_dim_));
+  if (!options_.causal) return attend(logits, v);
   const torch::Tensor causal = torch::ones({t, t}, torch::dtype(torch::kBool).device(x.device())).triu(1);
   return attend(logits.masked_fill(causal, -std::numeric_limits<float>::infinity()), v);
 }
 
 torch::Tensor RelativeSelfAttentionImpl::step(const torch::Tensor& x, torch::Tensor& key_cache,
                                               torch::Tensor& value_cache, int64_t length) {
+  TORCH_CHECK(options_.causal, "step() decodes one position of causal attention");
   const auto qkv = linear_rows(qkv_, x).chunk(3, /*dim=*/-1);
   const torch::Tensor q = split_heads(qkv[0]), k = split_heads(qkv[1]), v = split_heads(qkv[2]);
   if (!key_cache.defined() || key_cache.size(2) <= length) {  // grow by doubling

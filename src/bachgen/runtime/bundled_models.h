@@ -9,6 +9,9 @@ namespace bachgen::runtime {
 // The bundled composer `generate`, `eval` and the studio use when no model is named: the Music
 // Transformer with meter, end and key conditions (models/README.md).
 inline constexpr const char* kDefaultComposer = "jsb-compose";
+// The bundled harmonizer `harmonize`, `infill` and the studio use when no model is named: the
+// conditioning model with relative attention and conditions (models/README.md).
+inline constexpr const char* kDefaultHarmonizer = "jsb-harmonize";
 
 // Where the bundled models live: RESOURCES/models.
 std::string bundled_models_dir();

@@ -14,7 +14,7 @@ namespace bachgen::serve {
 
 struct ModelBackendOptions {
   std::string compose_model;   // a chorale next-token model (file or bundled name); empty = jsb-compose
-  std::string infill_model;    // a conditioning model; empty = jsb-infill
+  std::string infill_model;    // a conditioning model; empty = the bundled jsb-harmonize
   std::string audio = "wav";   // wav | none
   std::string soundfont;       // empty: render/audio.h's default
   int64_t max_bars = 32;       // the longest melody harmonized (StudioLimits::max_bars)

@@ -118,9 +118,10 @@ std::vector<int32_t> grid_tokens(const data::TokenShard& shard, size_t p) {
 }
 
 // Scores the rows' masked targets: adds NLL, correct and count.
+// `conditions`: the piece's, as PieceConditions (1, 4), or undefined.
 void score_rows(model::SequenceModelImpl& m, const std::vector<std::vector<int32_t>>& rows,
                 const std::vector<std::vector<uint8_t>>& hidden, const std::vector<std::vector<uint8_t>>& scored,
-                double& nll, double& correct, int64_t& count) {
+                const torch::Tensor& conditions, double& nll, double& correct, int64_t& count) {
   data::TokenBatch b = data::infill_rows(rows, hidden);
   auto mask_rows = b.mask.accessor<float, 2>();
   for (size_t r = 0; r < scored.size(); ++r) {
@@ -128,7 +129,8 @@ void score_rows(model::SequenceModelImpl& m, const std::vector<std::vector<int32
       if (!scored[r][i]) mask_rows[static_cast<int64_t>(r)][static_cast<int64_t>(i)] = 0.0f;
     }
   }
-  const BatchScore score = score_batch(m.forward(b.input), b.target, b.mask);  // logits (R, 4S, V)
+  const torch::Tensor c = conditions.defined() ? conditions.expand({b.input.size(0), 4}) : torch::Tensor();
+  const BatchScore score = score_batch(m.forward(b.input, torch::Tensor(), c), b.target, b.mask);  // logits (R, 4S, V)
   nll += score.nll;
   correct += score.correct;
   count += static_cast<int64_t>(score.count);
@@ -136,25 +138,56 @@ void score_rows(model::SequenceModelImpl& m, const std::vector<std::vector<int32
 
 }  // namespace
 
-EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::TokenShard& shard, bool chained) {
+EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::TokenShard& shard, bool chained,
+                                  const std::vector<tokenize::PieceConditions>* conditions, bool sampler_order) {
   if (shard.vocab != tokenize::VocabId::kSatb16) {
     throw std::runtime_error(std::string("the conditioning model is scored on satb16 data, not ") + tokenize::vocab_name(shard.vocab));
   }
+  if (conditions && conditions->size() != shard.pieces()) throw std::invalid_argument("evaluate_harmonization: one condition per piece");
   torch::NoGradGuard no_grad;
   m.eval();
   EvalResult r;
   r.harmonization = true;
-  double nll_mf = 0, correct_mf = 0, nll_ch = 0, correct_ch = 0;
-  int64_t count_mf = 0, count_ch = 0;
+  double nll_mf = 0, correct_mf = 0, nll_ch = 0, correct_ch = 0, nll_time = 0, correct_time = 0;
+  int64_t count_mf = 0, count_ch = 0, count_time = 0;
   for (size_t p = 0; p < shard.pieces(); ++p) {
     const std::vector<int32_t> grid = grid_tokens(shard, p);
     if (grid.empty()) continue;
     ++r.pieces;
+    torch::Tensor c;
+    if (conditions) {
+      const tokenize::PieceConditions& k = (*conditions)[p];
+      c = torch::tensor(std::vector<int64_t>{k.steps_per_bar, k.bar_phase, k.steps, k.key}, torch::kInt64).view({1, 4});
+    }
     const size_t steps = grid.size() / 4;
     std::vector<uint8_t> atb(grid.size());
     for (size_t i = 0; i < grid.size(); ++i) atb[i] = i % 4 != 0;
-    score_rows(m, {grid}, {atb}, {atb}, nll_mf, correct_mf, count_mf);
+    score_rows(m, {grid}, {atb}, {atb}, c, nll_mf, correct_mf, count_mf);
     if (!chained) continue;
+    const size_t per_batch = std::clamp<size_t>(8192 / std::max<size_t>(steps, 1), 1, 64);
+    std::vector<std::vector<int32_t>> rows;
+    std::vector<std::vector<uint8_t>> hidden, scored;
+    // In time: a row per (step, voice), everything from that variable on hidden (the soprano
+    // never), scored on that variable alone.
+    {
+      std::vector<uint8_t> hidden_now = atb;
+      for (size_t i = 1; i < grid.size(); ++i) {
+        if (i % 4 == 0) continue;
+        std::vector<uint8_t> sc(grid.size(), 0);
+        sc[i] = 1;
+        rows.push_back(grid);
+        hidden.push_back(hidden_now);
+        scored.push_back(std::move(sc));
+        hidden_now[i] = 0;
+        if (rows.size() == per_batch || i + 1 == grid.size()) {
+          score_rows(m, rows, hidden, scored, c, nll_time, correct_time, count_time);
+          rows.clear();
+          hidden.clear();
+          scored.clear();
+        }
+      }
+    }
+    if (!sampler_order) continue;
     // The sampler's factorization (generate/infill.h): A, T, B in a seeded random order, in
     // one chunk per step; a row per chunk, scored on the chunk, with the chunks before it known.
     std::vector<size_t> variables;
@@ -164,9 +197,6 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
     runtime::SplitMix64 rng(1 + p);
     const std::vector<std::vector<size_t>> chunks = model::infill_schedule(variables, static_cast<int64_t>(steps), rng);
     std::vector<uint8_t> hidden_now = atb;
-    const size_t per_batch = std::clamp<size_t>(8192 / std::max<size_t>(steps, 1), 1, 64);
-    std::vector<std::vector<int32_t>> rows;
-    std::vector<std::vector<uint8_t>> hidden, scored;
     for (size_t k = 0; k < chunks.size(); ++k) {
       std::vector<uint8_t> sc(grid.size(), 0);
       for (size_t i : chunks[k]) sc[i] = 1;
@@ -175,7 +205,7 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
       scored.push_back(std::move(sc));
       for (size_t i : chunks[k]) hidden_now[i] = 0;
       if (rows.size() == per_batch || k + 1 == chunks.size()) {
-        score_rows(m, rows, hidden, scored, nll_ch, correct_ch, count_ch);
+        score_rows(m, rows, hidden, scored, c, nll_ch, correct_ch, count_ch);
         rows.clear();
         hidden.clear();
         scored.clear();
@@ -186,9 +216,16 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
   r.nll_mean_field = nll_mf / static_cast<double>(count_mf);
   r.tokens = count_mf;
   if (chained) {
-    r.nll_chained = nll_ch / static_cast<double>(count_ch);
-    r.nll = nll_ch;
-    r.accuracy = correct_ch / static_cast<double>(count_ch);
+    r.nll_in_time = nll_time / static_cast<double>(count_time);
+    r.accuracy_in_time = correct_time / static_cast<double>(count_time);
+    if (sampler_order) {
+      r.nll_chained = nll_ch / static_cast<double>(count_ch);
+      r.nll = nll_ch;
+      r.accuracy = correct_ch / static_cast<double>(count_ch);
+    } else {
+      r.nll = nll_time;
+      r.accuracy = r.accuracy_in_time;
+    }
   } else {
     r.nll = nll_mf;
     r.accuracy = correct_mf / static_cast<double>(count_mf);

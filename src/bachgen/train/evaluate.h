@@ -34,6 +34,8 @@ struct EvalResult {
   bool harmonization = false;
   double nll_mean_field = 0;  // per variable: every A, T, B predicted at once from the soprano
   double nll_chained = 0;     // per variable: in the sampler's order (below)
+  double nll_in_time = 0;     // per variable: step by step, S A T B within a step (below)
+  double accuracy_in_time = 0;
 };
 
 // The conditioning model's score over a satb16 shard (docs/model.md#evaluation). Mean field:
@@ -43,8 +45,15 @@ struct EvalResult {
 // per step; p(ATB | S) = product over chunks of the product over its variables of
 // p(x | S, the chunks before), one pass per chunk. Both are proper distributions over ATB;
 // the chained one is the distribution `bachgen harmonize` draws from (temperature 1, no top-k
-// or top-p, voice-leading rules off). Leaves the model in eval mode.
-EvalResult evaluate_harmonization(model::SequenceModelImpl& model, const data::TokenShard& shard, bool chained);
+// or top-p, voice-leading rules off). In time (also when `chained`; three passes per step):
+// p(ATB | S) = product over steps t and voices v = A, T, B of p(x[t, v] | S, every A, T, B
+// before step t, the voices before v at step t): the chain rule in the order the music is read.
+// `conditions` (one per piece): what a model with conditions is told of each; none = nothing.
+// `sampler_order` false (with chained): in time only, which is then nll_per_token and accuracy.
+// Leaves the model in eval mode.
+EvalResult evaluate_harmonization(model::SequenceModelImpl& model, const data::TokenShard& shard, bool chained,
+                                  const std::vector<tokenize::PieceConditions>* conditions = nullptr,
+                                  bool sampler_order = true);
 
 // The conditioning model's validation in training: its own objective (hidden-variable
 // cross-entropy, data/infill_dataset.h) on windows of the shard with a fixed seed and no

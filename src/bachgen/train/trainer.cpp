@@ -610,9 +610,10 @@ TrainResult train_model(const TrainSettings& s) {
   }
 
   const bool infill = spec.kind == model::ModelKind::kChoraleInfill;
-  // A composer with conditions learns them from each piece (data/piece_conditions.h): its
-  // length, its key, and its meter where prepare found one.
-  const bool conditioned = spec.kind == model::ModelKind::kMusicTransformer && spec.transformer.conditions;
+  // A model with conditions (a composer, or a conditioning model) learns them from each piece
+  // (data/piece_conditions.h): its length, its key, and its meter where prepare found one. The
+  // conditioning model validates on its own objective with nothing known.
+  const bool conditioned = (spec.kind == model::ModelKind::kMusicTransformer || infill) && spec.transformer.conditions;
   std::vector<tokenize::PieceConditions> train_conditions, valid_conditions;
   if (conditioned) {
     train_conditions = data::shard_conditions(*train_shard, data::read_split_meters(s.data, "train"));
@@ -622,7 +623,7 @@ TrainResult train_model(const TrainSettings& s) {
   std::optional<TensorBoardWriter> board;
   if (dp.lead()) board.emplace(s.out + "/tensorboard");
   const std::string metrics = s.out + "/metrics.jsonl";
-  const Validation validation{s, valid_shard, infill, device, spec, metrics, conditioned ? &valid_conditions : nullptr};
+  const Validation validation{s, valid_shard, infill, device, spec, metrics, conditioned && !infill ? &valid_conditions : nullptr};
   Stepper stepper{s, *m, optimizer, scaler, dp, bucketer ? &*bucketer : nullptr, device, precision, m->parameters()};
   StepLog log{s, metrics, board ? &*board : nullptr};
   SignalScope signals;
