@@ -18,7 +18,7 @@ echo
 echo "== A chorale composed by the bundled jsb-compose model (16 bars, D minor) =="
 "$bachgen" generate --bars 16 --key "D minor" --seed 7 --out "$out/chorale"
 echo
-echo "== The Old Hundredth harmonized by the bundled jsb-infill model =="
+echo "== The Old Hundredth harmonized by the bundled jsb-harmonize model =="
 old_hundredth="G4:2 G4:1 F#4:1 | E4:1 D4:1 G4:1 A4:1 | B4:4 | B4:2 B4:1 B4:1 | A4:1 G4:1 C5:1 B4:1 | A4:4 |
 G4:2 A4:1 B4:1 | A4:1 G4:1 E4:1 F#4:1 | G4:4 | D5:2 B4:1 G4:1 | A4:1 C5:1 B4:1 A4:1 | G4:4 |"
 echo "melody: $old_hundredth"

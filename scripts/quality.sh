@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Reproduces the quality figures of docs/results.md#harmonization-and-composition: the bundled
-# conditioning model's NLL of Bach's alto, tenor and bass given his soprano on the JSB test
-# split; harmonizations of all 77 JSB test sopranos, each read as a melody (`convert test:I
+# harmonizer's NLL of Bach's alto, tenor and bass given his soprano on the JSB test split (mean
+# field and in time, nothing but the soprano known; QUALITY_MODEL names another); harmonizations of all 77 JSB test sopranos, each read as a melody (`convert test:I
 # S.txt --voice S`, then `harmonize --notes` with its defaults and `--transpose auto`; voice-
 # leading rules strict and off; QUALITY_HARMONIZE_FLAGS adds flags, e.g. "--rhythm sixteenths"); free
 # compositions by the bundled chorale model (strict and off); `analyze` of each set beside
 # Bach. Needs a built tree (scripts/setup.sh). Writes out/quality/. The NLL runs on one core
-# while the harmonizations run on the other; about 25 minutes on 2 cores.
+# while the harmonizations run on the other; the in-time NLL of jsb-harmonize alone takes about 50
+# minutes on one core (AMD EPYC family 26 model 2), the harmonizations about 10.
 # QUALITY_PIECES (default 77) and QUALITY_OFF_PIECES (default: the same) bound the pieces.
 set -euo pipefail
 
@@ -15,6 +16,7 @@ bachgen="$root/build/bin/bachgen"
 out="$root/out/quality"
 jsb="$root/data/jsb-chorales/Jsb16thSeparated.json"
 pieces="${QUALITY_PIECES:-77}"
+model="${QUALITY_MODEL:-jsb-harmonize}"
 read -r -a harmonize_flags <<< "${QUALITY_HARMONIZE_FLAGS:-}"
 off_pieces="${QUALITY_OFF_PIECES:-$pieces}"
 rm -rf "$out"
@@ -22,7 +24,7 @@ mkdir -p "$out"/harmonized-strict "$out"/harmonized-off "$out"/composed-strict "
 "$bachgen" --version | sed -n '1,3p'
 
 [ -d "$root/out/data/jsb-satb16" ] || "$bachgen" prepare --source jsb "$jsb" --vocab satb16 --out "$root/out/data/jsb-satb16"
-"$bachgen" --threads 1 eval --model "$root/models/jsb-infill.pt" --data "$root/out/data/jsb-satb16" --split test \
+"$bachgen" --threads 1 eval --model "$model" --in-time --data "$root/out/data/jsb-satb16" --split test \
   > "$out/nll.txt" &
 nll_job=$!
 
@@ -34,7 +36,7 @@ for rules in strict off; do
   for ((i = 0; i < count; i++)); do
     soprano="$out/sopranos/test-$i.txt"
     [ -f "$soprano" ] || "$bachgen" convert "test:$i" "$soprano" --voice S > /dev/null
-    "$bachgen" --threads 1 harmonize --notes "$(cat "$soprano")" --transpose auto --seed "$((i + 1))" --voice-leading "$rules" \
+    "$bachgen" --threads 1 harmonize --model "$model" --notes "$(cat "$soprano")" --transpose auto --seed "$((i + 1))" --voice-leading "$rules" \
       "${harmonize_flags[@]}" --audio none --out "$out/harmonized-$rules/test-$i" > /dev/null
   done
   echo "voice leading $rules: $count harmonizations in $(( $(date +%s) - start )) s (one core)"

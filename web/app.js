@@ -80,8 +80,8 @@ function showMode() {
     $('primer-steps').value = '0';
     $('bars').value = String(Math.min(Number($('bars').max) || 32, state.current.bars + 4));
   }
-  // The harmonizer's measured default temperature (0.8), the composer's (1), until the user sets one.
-  if (!$('temperature').dataset.edited) $('temperature').value = m === 'harmonize' ? '0.8' : '1';
+  // The harmonizer's measured default temperature (0.9), the composer's (1), until the user sets one.
+  if (!$('temperature').dataset.edited) $('temperature').value = m === 'harmonize' ? '0.9' : '1';
   $('continue-panel').hidden = m !== 'continue';
   $('melody-panel').hidden = m !== 'harmonize';
   $('bars-label').hidden = m === 'harmonize';
