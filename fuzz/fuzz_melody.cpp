@@ -65,7 +65,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             (m.fermatas.empty() || m.fermatas.size() == m.pitches.size()) &&
             m.pickup_steps >= 0 && m.pickup_steps < m.steps_per_bar;
   for (size_t t = 0; ok && t < m.steps(); ++t) {
-    ok = m.pitches[t] >= music::kSilent && (!m.onsets[t] || m.pitches[t] != music::kSilent);
+    ok = m.pitches[t] >= music::kSilent && (!m.onsets[t] || m.pitches[t] != music::kSilent) &&
+         (m.onsets[t] || m.pitches[t] == music::kSilent || (t > 0 && m.pitches[t - 1] == m.pitches[t]));
   }
   if (!ok) {
     std::fprintf(stderr, "an inconsistent melody was accepted\n");

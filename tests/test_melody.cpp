@@ -202,6 +202,45 @@ const char* kContainer = R"(<?xml version="1.0" encoding="UTF-8"?>
 
 // Compressed MusicXML: the score its container names (or the one score, without a container)
 // reads as the plain document does; what is missing or ambiguous is named.
+// Found by fuzz_melody: a chord note longer than its chord, then <backup> and <forward>, left a
+// step whose pitch changed without an onset, and the note text written from it read back as a
+// rest. A step that starts no note holds the pitch before it.
+TEST(MelodyMusicXml, APitchThatChangesStartsANote) {
+  const std::string xml =
+      R"(<score-partwise><part id="P1"><measure number="1" implicit="yes"><attributes><divisions>1</divisions)"
+      R"(><time><beats>3</beats><beat-type>4</beat-type></time></attributes><note><pitch><step>D</step><alter)"
+      R"(>1</alter><octave>5</octave></pitch><duration>1</duration><tie type="start"/><voice>1</voice></note>)"
+      R"(r="1" implicit="yes"><attributes><divisions>4</divisions><time><beats>3</beats><beat-type>4</beat-ty)"
+      R"(pe></time></attributes><note><pitch><step>D</step><alter>1</alter><octave>5</octave></pitch><duratio)"
+      R"(n>1</duration><tie type="start"/><voice>0</voice></note><note><chord/><pitch><step>G</step><octave>5)"
+      R"(</octave></pitch><duration>2</duration></note><backup><duration>2</duration></backup><forward><durat)"
+      R"(ion>3</duration></forward><note><chord/><pitch><step>G</step><octave>5</octave></pitch><duration>2</)"
+      R"(duration></note><backup><duration>2</duration></backup><forward><duration>3</duration></forward></me)"
+      R"(asure></part></score-partwise>)";
+  const music::Melody m = music::parse_melody_musicxml(xml, "fuzz.musicxml");
+  ASSERT_FALSE(m.pitches.empty());
+  for (size_t t = 0; t < m.steps(); ++t) {
+    if (m.pitches[t] != music::kSilent && !m.onsets[t]) {
+      ASSERT_GT(t, 0u);
+      EXPECT_EQ(m.pitches[t], m.pitches[t - 1]) << t;
+    }
+  }
+  music::Chorale c;
+  for (size_t t = 0; t < m.steps(); ++t) {
+    c.grid.pitches.push_back({m.pitches[t], music::kSilent, music::kSilent, music::kSilent});
+    c.grid.onsets.push_back({static_cast<bool>(m.onsets[t]), false, false, false});
+  }
+  c.steps_per_bar = m.steps_per_bar;
+  c.pickup_steps = m.pickup_steps;
+  c.start_at_first_note();
+  const music::Melody again = music::parse_melody_text(music::melody_text(c));
+  ASSERT_EQ(again.steps(), c.grid.steps());
+  for (size_t t = 0; t < again.steps(); ++t) {
+    EXPECT_EQ(again.pitches[t], c.grid.pitches[t][0]) << t;
+    EXPECT_EQ(static_cast<bool>(again.onsets[t]), c.grid.is_onset(t, 0)) << t;
+  }
+}
+
 TEST(MelodyMusicXml, CompressedMxlReadsAsThePlainDocument) {
   const std::string expected = describe(parse_melody_musicxml(kDocument, "song.musicxml"));
   for (const bool deflate : {true, false}) {

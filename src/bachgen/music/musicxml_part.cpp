@@ -203,6 +203,12 @@ PartLine read_musicxml_part(const pugi::xml_node& part, const std::string& name,
     if (static_cast<size_t>(measure_start) > kMaxMusicXmlSteps) throw std::runtime_error(where + ": the music is too long");
   }
   if (m.pickup_steps >= m.steps_per_bar) m.pickup_steps = 0;
+  // A step that starts no note holds the pitch before it. Chord notes longer than their chord,
+  // <backup> and <forward> can leave a pitch that changes without an onset (found by
+  // fuzz_melody): such a step starts a note.
+  for (size_t t = 0; t < m.pitches.size(); ++t) {
+    if (m.pitches[t] != kSilent && !m.onsets[t] && (t == 0 || m.pitches[t - 1] != m.pitches[t])) m.onsets[t] = true;
+  }
   return m;
 }
 
