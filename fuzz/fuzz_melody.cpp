@@ -79,13 +79,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)music::describe_step(m, m.steps() - 1);
   // Written back as note text, it reads as the same notes (the leading rests aside).
   if (m.steps() <= 4096 && m.steps_per_bar <= 64) {
-    music::Chorale c;
-    for (size_t t = 0; t < m.steps(); ++t) {
-      c.grid.pitches.push_back({m.pitches[t], music::kSilent, music::kSilent, music::kSilent});
-      c.grid.onsets.push_back({static_cast<bool>(m.onsets[t]), false, false, false});
-    }
-    c.steps_per_bar = m.steps_per_bar;
-    c.pickup_steps = m.pickup_steps;
+    music::Chorale c = music::soprano_chorale(m);
     c.start_at_first_note();
     if (c.grid.steps() > 0 && c.grid.pitches.front()[0] != music::kSilent) {
       const music::Melody again = music::parse_melody_text(music::melody_text(c));

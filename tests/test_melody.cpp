@@ -39,12 +39,7 @@ TEST(MelodyText, PitchesDurationsAndTies) {
 TEST(MelodyText, NoteTextWrittenAtTheEdgesOfMidiReadsBack) {
   // MIDI 0 and 1 beside sharp notes (the speller would like B#, but B#-2 is no octave) and 127.
   const Melody m = parse_melody_text("3/4 C-1 C#-1 F#-1 | C#-1:2 G9:1 |");
-  Chorale c;
-  for (size_t t = 0; t < m.steps(); ++t) {
-    c.grid.pitches.push_back({m.pitches[t], kSilent, kSilent, kSilent});
-    c.grid.onsets.push_back({static_cast<bool>(m.onsets[t]), false, false, false});
-  }
-  c.steps_per_bar = m.steps_per_bar;
+  Chorale c = soprano_chorale(m);
   c.key = parse_key("C# minor");
   const std::string text = melody_text(c);
   const Melody again = parse_melody_text(text);
@@ -225,13 +220,7 @@ TEST(MelodyMusicXml, APitchThatChangesStartsANote) {
       EXPECT_EQ(m.pitches[t], m.pitches[t - 1]) << t;
     }
   }
-  music::Chorale c;
-  for (size_t t = 0; t < m.steps(); ++t) {
-    c.grid.pitches.push_back({m.pitches[t], music::kSilent, music::kSilent, music::kSilent});
-    c.grid.onsets.push_back({static_cast<bool>(m.onsets[t]), false, false, false});
-  }
-  c.steps_per_bar = m.steps_per_bar;
-  c.pickup_steps = m.pickup_steps;
+  music::Chorale c = music::soprano_chorale(m);
   c.start_at_first_note();
   const music::Melody again = music::parse_melody_text(music::melody_text(c));
   ASSERT_EQ(again.steps(), c.grid.steps());

@@ -42,17 +42,9 @@ music::Chorale read_any_chorale(const std::string& input, const std::vector<int>
     } catch (const std::exception& e) {
       throw std::runtime_error(input + ": " + e.what());
     }
-    music::Chorale c;
-    c.grid.pitches.resize(m.steps());
-    c.grid.onsets.resize(m.steps());
+    music::Chorale c = music::soprano_chorale(m);
     c.spellings.resize(m.steps());
-    for (size_t t = 0; t < m.steps(); ++t) {
-      c.grid.pitches[t] = {m.pitches[t], music::kSilent, music::kSilent, music::kSilent};
-      c.grid.onsets[t] = {static_cast<bool>(m.onsets[t]), false, false, false};
-      c.spellings[t] = {m.spellings[t], music::kUnspelled, music::kUnspelled, music::kUnspelled};
-    }
-    c.steps_per_bar = m.steps_per_bar;
-    c.pickup_steps = m.pickup_steps;
+    for (size_t t = 0; t < m.steps(); ++t) c.spellings[t] = {m.spellings[t], music::kUnspelled, music::kUnspelled, music::kUnspelled};
     c.start_at_first_note();
     return c;
   }

@@ -24,8 +24,7 @@ std::vector<tokenize::PieceConditions> shard_conditions(const TokenShard& shard,
     tokenize::PieceConditions& c = out[i];
     c.steps = static_cast<int>(grid.steps());
     if (c.steps > 0) {
-      const music::KeyGuess key = music::guess_key(grid);
-      c.key = key.tonic + (key.minor ? 12 : 0);
+      c.key = tokenize::key_condition(music::guess_key(grid));
     }
     if (i < meters.size() && meters[i]) {
       c.steps_per_bar = meters[i]->steps_per_bar;

@@ -160,7 +160,7 @@ std::vector<Composition> Composer::compose(const ComposeOptions& o, const music:
     c.steps_per_bar = o.steps_per_bar;
     c.bar_phase = (o.steps_per_bar - pickup) % o.steps_per_bar;
     c.steps = static_cast<int>(length);
-    if (o.key) c.key = o.key->tonic + (o.key->minor ? 12 : 0);
+    if (o.key) c.key = tokenize::key_condition(*o.key);
     conditions = c;
   }
   const bool candidates = o.key && !conditioned;  // the older composers' way to a key

@@ -22,7 +22,7 @@ tokenize::PieceConditions harmonizer_conditions(int64_t steps, int64_t step_offs
     c.bar_phase = static_cast<int>(((bar_position - step_offset) % steps_per_bar + steps_per_bar) % steps_per_bar);
   }
   c.steps = static_cast<int>(step_offset + steps);
-  if (key != nullptr) c.key = key->tonic + (key->minor ? 12 : 0);
+  if (key != nullptr) c.key = tokenize::key_condition(*key);
   return c;
 }
 
@@ -122,14 +122,8 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
   } catch (const std::invalid_argument& e) {
     throw InputError(melody_input, e.what());
   }
-  music::ChoraleGrid grid;
-  grid.pitches.resize(melody.steps());
-  grid.onsets.resize(melody.steps());
+  const music::ChoraleGrid grid = music::soprano_chorale(melody).grid;
   std::vector<std::array<bool, music::kVoices>> regenerate(melody.steps(), {false, true, true, true});
-  for (size_t t = 0; t < melody.steps(); ++t) {
-    grid.pitches[t] = {melody.pitches[t], music::kSilent, music::kSilent, music::kSilent};
-    grid.onsets[t] = {static_cast<bool>(melody.onsets[t]), false, false, false};
-  }
   music::Chorale out;
   out.steps_per_bar = melody.steps_per_bar;
   out.pickup_steps = melody.pickup_steps;

@@ -11,6 +11,7 @@
 #include <cstdlib>
 #include <stdexcept>
 
+#include "bachgen/data/token_dataset.h"
 #include "bachgen/model/sequence_model.h"
 #include "bachgen/music/voice_leading.h"
 #include "bachgen/tokenize/satb16.h"
@@ -162,9 +163,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   const int64_t vocab = model.vocab_size();
   std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
   const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
-  const tokenize::PieceConditions& c = options.conditions;
-  const torch::Tensor conditions =
-      torch::tensor(std::vector<int64_t>{c.steps_per_bar, c.bar_phase, c.steps, c.key}, torch::kInt64).view({1, 4});
+  const torch::Tensor conditions = data::conditions_tensor({options.conditions});  // (1, 4)
   // One model run on the grid as it stands; throws TimeLimitExceeded past the limit.
   auto run_model = [&]() {
     if (options.time_limit_seconds > 0 &&

@@ -67,10 +67,7 @@ torch::Tensor ChoraleInfillImpl::forward(const torch::Tensor& tokens, const torc
   }
   x = x + beat_embedding_(step.remainder(kStepsPerBar));
   if (config_.conditions) {
-    const torch::Tensor c = conditions.defined()
-                                ? conditions
-                                : torch::tensor({0, 0, 0, -1}, torch::kInt64).view({1, 4}).expand({b, 4});
-    const auto [bar, end, key] = condition_indices(step, c);
+    const auto [bar, end, key] = condition_indices(step, conditions);
     x = x + bar_embedding_(bar) + end_embedding_(end) + key_embedding_(key);
   }
   x = apply_dropout(dropout_, x);

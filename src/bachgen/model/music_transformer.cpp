@@ -81,6 +81,10 @@ MusicTransformerImpl::MusicTransformerImpl(const TransformerConfig& config) : co
 // tokenize::bar_index, end_index and key_index over tensors: steps (B, T), conditions (B, 4)
 // -> three (B, T) index tensors. tests/test_model.cpp holds them to the scalar functions.
 std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const torch::Tensor& conditions) {
+  if (!conditions.defined()) {  // nothing known: index 0 of every table
+    const torch::Tensor unknown = torch::zeros_like(steps);
+    return {unknown, unknown, unknown};
+  }
   const torch::Tensor c = conditions.to(steps.device(), torch::kInt64);
   const torch::Tensor spb = c.select(1, 0).unsqueeze(1), phase = c.select(1, 1).unsqueeze(1);
   const torch::Tensor total = c.select(1, 2).unsqueeze(1), key = c.select(1, 3).unsqueeze(1);
@@ -107,11 +111,7 @@ torch::Tensor MusicTransformerImpl::embed(const torch::Tensor& tokens, const tor
   if (config_.beat_steps > 0 || config_.conditions) steps = torch::div(positions - 1, config_.voice_period, "floor");
   if (config_.beat_steps > 0) x = x + beat_embedding_(steps.remainder(config_.beat_steps));
   if (config_.conditions) {
-    // Unknown (index 0) for every row without conditions.
-    const torch::Tensor c = conditions.defined()
-                                ? conditions
-                                : torch::tensor({0, 0, 0, -1}, torch::kInt64).view({1, 4}).expand({tokens.size(0), 4});
-    const auto [bar, end, key] = condition_indices(steps, c);
+    const auto [bar, end, key] = condition_indices(steps, conditions);
     x = x + bar_embedding_(bar) + end_embedding_(end) + key_embedding_(key);
   }
   if (config_.absolute_positions) {

@@ -80,7 +80,8 @@ class MusicTransformerImpl : public SequenceModelImpl {
 
 // The condition embeddings' indices (bar, end, key) over tensors: tokenize::bar_index, end_index
 // and key_index for the 16th steps (B, T) of rows whose conditions (B, 4) are PieceConditions
-// (steps_per_bar, bar_phase, steps, key). Shared by both models that take conditions.
+// (steps_per_bar, bar_phase, steps, key); undefined conditions = all unknown (index 0). Shared
+// by both models that take conditions.
 std::array<torch::Tensor, 3> condition_indices(const torch::Tensor& steps, const torch::Tensor& conditions);
 
 }  // namespace bachgen::model

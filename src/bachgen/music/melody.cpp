@@ -315,6 +315,19 @@ Melody read_melody(const std::string& path) {
   throw std::runtime_error(path + ": a melody must be a MIDI (.mid, .midi) or MusicXML (.musicxml, .xml, compressed .mxl) file");
 }
 
+Chorale soprano_chorale(const Melody& melody) {
+  Chorale c;
+  c.grid.pitches.reserve(melody.steps());
+  c.grid.onsets.reserve(melody.steps());
+  for (size_t t = 0; t < melody.steps(); ++t) {
+    c.grid.pitches.push_back({melody.pitches[t], kSilent, kSilent, kSilent});
+    c.grid.onsets.push_back({static_cast<bool>(melody.onsets[t]), false, false, false});
+  }
+  c.steps_per_bar = melody.steps_per_bar;
+  c.pickup_steps = melody.pickup_steps;
+  return c;
+}
+
 std::string melody_text(const Chorale& c, int voice) {
   if (voice < 0 || voice >= kVoices) throw std::invalid_argument("melody_text: voice " + std::to_string(voice) + " (0-3)");
   const int bar = c.steps_per_bar;

@@ -46,6 +46,10 @@ Melody parse_melody_text(const std::string& text);
 // that crosses a bar line tied over it (`C5:2~ | C5:1`), durations in quarters.
 std::string melody_text(const Chorale& chorale, int voice = 0);
 
+// The melody as the soprano of a chorale whose other voices are silent: its pitches and onsets,
+// meter and pickup (nothing else of it).
+Chorale soprano_chorale(const Melody& melody);
+
 // The highest sounding note at each 16th step of every track (a melody track alone reads as
 // itself). Onsets must lie on the 16th grid. Time signature, pickup (none) and tempo from the
 // file. Throws std::runtime_error "PATH: PROBLEM".

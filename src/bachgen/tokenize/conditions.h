@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <string>
 
+#include "bachgen/music/key.h"
+
 namespace bachgen::tokenize {
 
 struct PieceConditions {
@@ -37,6 +39,9 @@ int64_t bar_index(const PieceConditions& c, int64_t step);
 int64_t end_index(const PieceConditions& c, int64_t step);
 // Key: 1 + key.
 int64_t key_index(const PieceConditions& c);
+
+// The key condition of a key: its tonic pitch class, + 12 if minor.
+inline int key_condition(const music::KeyGuess& key) { return key.tonic + (key.minor ? 12 : 0); }
 
 // The key moved by `semitones` (transposition keeps the mode); unknown stays unknown.
 int transposed_key(int key, int semitones);

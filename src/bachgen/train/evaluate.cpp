@@ -154,37 +154,38 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
     const std::vector<int32_t> grid = grid_tokens(shard, p);
     if (grid.empty()) continue;
     ++r.pieces;
-    torch::Tensor c;
-    if (conditions) {
-      const tokenize::PieceConditions& k = (*conditions)[p];
-      c = torch::tensor(std::vector<int64_t>{k.steps_per_bar, k.bar_phase, k.steps, k.key}, torch::kInt64).view({1, 4});
-    }
+    const torch::Tensor c = conditions ? data::conditions_tensor({(*conditions)[p]}) : torch::Tensor();  // (1, 4)
     const size_t steps = grid.size() / 4;
     std::vector<uint8_t> atb(grid.size());
     for (size_t i = 0; i < grid.size(); ++i) atb[i] = i % 4 != 0;
     score_rows(m, {grid}, {atb}, {atb}, c, nll_mf, correct_mf, count_mf);
     if (!chained) continue;
+    // Rows of the piece, each with its hidden and scored variables, scored in batches: `last`
+    // scores what is queued into the given sums.
     const size_t per_batch = std::clamp<size_t>(8192 / std::max<size_t>(steps, 1), 1, 64);
     std::vector<std::vector<int32_t>> rows;
     std::vector<std::vector<uint8_t>> hidden, scored;
+    auto queue = [&](const std::vector<uint8_t>& hidden_row, std::vector<uint8_t> scored_row, bool last, double& nll,
+                     double& correct, int64_t& count) {
+      rows.push_back(grid);
+      hidden.push_back(hidden_row);
+      scored.push_back(std::move(scored_row));
+      if (rows.size() < per_batch && !last) return;
+      score_rows(m, rows, hidden, scored, c, nll, correct, count);
+      rows.clear();
+      hidden.clear();
+      scored.clear();
+    };
     // In time: a row per (step, voice), everything from that variable on hidden (the soprano
-    // never), scored on that variable alone.
+    // never), scored on that variable alone. The last variable is a bass (i % 4 == 3).
     {
       std::vector<uint8_t> hidden_now = atb;
       for (size_t i = 1; i < grid.size(); ++i) {
         if (i % 4 == 0) continue;
         std::vector<uint8_t> sc(grid.size(), 0);
         sc[i] = 1;
-        rows.push_back(grid);
-        hidden.push_back(hidden_now);
-        scored.push_back(std::move(sc));
+        queue(hidden_now, std::move(sc), i + 1 == grid.size(), nll_time, correct_time, count_time);
         hidden_now[i] = 0;
-        if (rows.size() == per_batch || i + 1 == grid.size()) {
-          score_rows(m, rows, hidden, scored, c, nll_time, correct_time, count_time);
-          rows.clear();
-          hidden.clear();
-          scored.clear();
-        }
       }
     }
     if (!sampler_order) continue;
@@ -200,16 +201,8 @@ EvalResult evaluate_harmonization(model::SequenceModelImpl& m, const data::Token
     for (size_t k = 0; k < chunks.size(); ++k) {
       std::vector<uint8_t> sc(grid.size(), 0);
       for (size_t i : chunks[k]) sc[i] = 1;
-      rows.push_back(grid);
-      hidden.push_back(hidden_now);
-      scored.push_back(std::move(sc));
+      queue(hidden_now, std::move(sc), k + 1 == chunks.size(), nll_ch, correct_ch, count_ch);
       for (size_t i : chunks[k]) hidden_now[i] = 0;
-      if (rows.size() == per_batch || k + 1 == chunks.size()) {
-        score_rows(m, rows, hidden, scored, c, nll_ch, correct_ch, count_ch);
-        rows.clear();
-        hidden.clear();
-        scored.clear();
-      }
     }
   }
   if (count_mf == 0) throw std::runtime_error("no alto, tenor or bass notes to score");

@@ -615,10 +615,8 @@ TrainResult train_model(const TrainSettings& s) {
   // conditioning model validates on its own objective with nothing known.
   const bool conditioned = (spec.kind == model::ModelKind::kMusicTransformer || infill) && spec.transformer.conditions;
   std::vector<tokenize::PieceConditions> train_conditions, valid_conditions;
-  if (conditioned) {
-    train_conditions = data::shard_conditions(*train_shard, data::read_split_meters(s.data, "train"));
-    valid_conditions = data::shard_conditions(*valid_shard, data::read_split_meters(s.data, "valid"));
-  }
+  if (conditioned) train_conditions = data::shard_conditions(*train_shard, data::read_split_meters(s.data, "train"));
+  if (conditioned && !infill) valid_conditions = data::shard_conditions(*valid_shard, data::read_split_meters(s.data, "valid"));
   BatchSource batches(train_shard, s, infill, dp, st.step * s.accumulate, train_conditions);
   std::optional<TensorBoardWriter> board;
   if (dp.lead()) board.emplace(s.out + "/tensorboard");
