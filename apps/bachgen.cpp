@@ -88,6 +88,15 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--iterations", c.iterations, "Gibbs: model runs per result, each redrawing a block that shrinks from all to 5 % (0 = one per step with a note to draw: per 8th with --rhythm eighths)")
       ->capture_default_str()
       ->check(CLI::Range(int64_t{0}, int64_t{100000}));
+  cmd->add_option("--final-temperature", c.final_temperature, "Gibbs: the temperature falls linearly from --temperature to this over the iterations (0 = --temperature throughout)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--hold-temperature", c.hold_temperature, "Whether a voice holds its note or moves is drawn at this temperature, the pitch it moves to at the sampling temperature (0 = one draw)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--precision", c.precision, "The model's runs: auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "fp32", "bf16"}));
   cmd->add_option("--rhythm", c.rhythm, "eighths: the drawn voices start notes on the 8th grid (an off-beat 16th holds the note before); sixteenths: on any 16th")
       ->capture_default_str()
       ->check(CLI::IsMember({"eighths", "sixteenths"}));
@@ -358,6 +367,7 @@ int main(int argc, char** argv) {
                        "tonic: a melody ending on a note of its key's tonic triad ends on that chord, the tonic in the bass; free: as the model draws it")
       ->capture_default_str()
       ->check(CLI::IsMember({"tonic", "free"}));
+  harm_cmd->add_option("--key", harm.key, "The melody's key, e.g. \"A major\" or F#m: told to the model and taken by the cadence (default: the MusicXML file's, else the one its notes suggest)");
   add_infill_options(harm_cmd, harm.common);
 
   commands::InfillSettings inf;

@@ -347,6 +347,19 @@ TEST(Infill, GibbsBlocksShrinkAsCoconetsScheduleSays) {
   EXPECT_THROW(parse_infill_sampler("metropolis"), std::invalid_argument);
 }
 
+TEST(Infill, GibbsTemperatureFallsLinearlyToTheFinalOne) {
+  InfillOptions o;
+  o.sampling.temperature = 1.0;
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 5, 11), 1.0);  // final 0: constant
+  o.final_temperature = 0.5;
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 0, 11), 1.0);
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 5, 11), 0.75);
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 10, 11), 0.5);
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 0, 1), 1.0);  // one iteration: the temperature as given
+  o.final_temperature = 2.0;                           // it may rise too
+  EXPECT_DOUBLE_EQ(gibbs_temperature(o, 1, 3), 1.5);
+}
+
 TEST(Infill, GibbsKeepsWhatIsGivenRunsItsIterationsAndKeepsTheRules) {
   model::SequenceModel m = tiny_infill();
   const music::ChoraleGrid grid = jsb_like_grid(32);
@@ -614,6 +627,31 @@ TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
   wrong = h;
   wrong.cadence = "plagal";
   EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.key = "H major";
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.common.precision = "fp16";
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.common.hold_temperature = -1;
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  EXPECT_NE(report.text.find("key: C major (the melody's notes)"), std::string::npos) << report.text;
+  // A key the user names is told and taken by the cadence: in A minor the melody's last C is
+  // the minor third, so the final chord is A minor over A.
+  HarmonizeSettings in_a = h;
+  in_a.key = "A minor";
+  in_a.common.out = testing::test_file("chorale-a");
+  in_a.common.precision = "fp32";
+  const InfillReport a_report = run_harmonize(in_a);
+  EXPECT_NE(a_report.text.find("key: A minor (--key)"), std::string::npos) << a_report.text;
+  EXPECT_NE(a_report.text.find("(fp32)"), std::string::npos) << a_report.text;
+  int a_bass = -1;
+  int64_t a_onset = -1;
+  for (const music::ScoreNote& n : music::score_from_midi(midi::read_midi_file(in_a.common.out + ".mid")).notes) {
+    if (n.voice == 3 && n.onset > a_onset) a_onset = n.onset, a_bass = n.pitch;
+  }
+  EXPECT_EQ(a_bass % 12, 9) << a_bass;
   // The MusicXML's soprano part reads back as the melody, its pickup a short first measure.
   const music::Melody back = music::read_melody_musicxml(h.common.out + ".musicxml");
   const music::Melody given = music::parse_melody_text(h.notes);

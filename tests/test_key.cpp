@@ -7,6 +7,18 @@
 namespace bachgen::music {
 namespace {
 
+TEST(Key, TransposedKeysMoveTheTonicKeepTheModeAndTakeTheSimplerSignature) {
+  EXPECT_EQ(transposed_key(parse_key("C major"), 9).name(), "A major");
+  EXPECT_EQ(transposed_key(parse_key("C major"), 9).fifths, 3);
+  const KeyGuess b_flat_minor = transposed_key(parse_key("A minor"), 1);
+  EXPECT_EQ(b_flat_minor.name(), "Bb minor");
+  EXPECT_EQ(b_flat_minor.fifths, -5);
+  EXPECT_TRUE(b_flat_minor.minor);
+  EXPECT_EQ(transposed_key(parse_key("D major"), -14).name(), "C major");  // down more than an octave
+  EXPECT_EQ(transposed_key(parse_key("Gb major"), 0).fifths, 6);  // six sharps over six flats
+  EXPECT_EQ(transposed_key(transposed_key(parse_key("E minor"), 5), -5).name(), "E minor");
+}
+
 TEST(Key, TransposeIntoKeyMovesTheTonicByTheBestOctave) {
   ChoraleGrid c_major;  // C major cadence, voices in range
   c_major.pitches = {{72, 67, 64, 48}, {74, 67, 65, 43}, {72, 67, 64, 48}, {76, 72, 67, 48}};

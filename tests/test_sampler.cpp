@@ -97,5 +97,35 @@ TEST(Sampler, DrawsFollowTheDistributionAndTheSeed) {
   }
 }
 
+TEST(Sampler, TheHoldSplitTakesTheHoldAtItsTemperatureAndMovesAtTheOther) {
+  constexpr int kDraws = 20000;
+  std::vector<uint8_t> scratch;
+  auto frequencies = [&](const SamplingOptions& o, double hold_temperature, int hold, const uint8_t* allowed) {
+    Rng rng(7);
+    std::vector<double> f(4, 0.0);
+    for (int i = 0; i < kDraws; ++i) f[static_cast<size_t>(sample_hold_or_move(kLogits, 4, o, hold_temperature, hold, rng, allowed, scratch))] += 1.0 / kDraws;
+    return f;
+  };
+  auto expect_near = [](const std::vector<double>& got, const std::vector<double>& want) {
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_NEAR(got[i], want[i], 0.015) << "token " << i;
+  };
+  SamplingOptions o;
+  // The same temperature both ways: the distribution of sample(), {0.1, 0.2, 0.3, 0.4}.
+  expect_near(frequencies(o, 1.0, 1, nullptr), {0.1, 0.2, 0.3, 0.4});
+  // Holding token 1 at temperature 1 (0.2), moving greedily: the rest all to token 3.
+  o.temperature = 0;
+  expect_near(frequencies(o, 1.0, 1, nullptr), {0, 0.2, 0, 0.8});
+  // A mask: token 3 not allowed, so the hold is 0.2 / 0.6 and the moves go to token 2.
+  const uint8_t no_three[4] = {1, 1, 1, 0};
+  expect_near(frequencies(o, 1.0, 1, no_three), {0, 1.0 / 3, 2.0 / 3, 0});
+  // Holding at temperature 0.5: 0.2^2 / (0.01 + 0.04 + 0.09 + 0.16) = 0.1333.
+  expect_near(frequencies(o, 0.5, 1, nullptr), {0, 0.04 / 0.30, 0, 1 - 0.04 / 0.30});
+  // Nothing else allowed: always the hold. A hold outside the vocabulary is refused.
+  const uint8_t only_one[4] = {0, 1, 0, 0};
+  expect_near(frequencies(o, 1.0, 1, only_one), {0, 1, 0, 0});
+  Rng rng(1);
+  EXPECT_THROW(sample_hold_or_move(kLogits, 4, o, 1.0, 4, rng, nullptr, scratch), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace bachgen::generate

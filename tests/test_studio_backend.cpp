@@ -165,6 +165,11 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
   EXPECT_EQ(sixteenths["details"]["cadence"], false) << sixteenths;
   EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","rhythm":"triplets"})", 400)["field"], "rhythm");
   EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","cadence":"plagal"})", 400)["field"], "cadence");
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","final_temperature":7})", 400)["field"], "final_temperature");
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","hold_temperature":"warm"})", 400)["field"], "hold_temperature");
+  const json constant = post("/api/harmonize", R"({"notes":"C5:4 |","final_temperature":0,"hold_temperature":0})");
+  EXPECT_EQ(constant["details"]["key"], "C major") << constant;
+  EXPECT_TRUE(constant["details"]["precision"] == "bf16" || constant["details"]["precision"] == "fp32") << constant;
   // The same melody uploaded as MIDI (the result's own file) harmonizes too.
   const std::string mid = get(answer["files"]["mid"]);
   const json upload = {{"melody", {{"name", "tune.mid"}, {"data", encode_base64(mid)}}}};

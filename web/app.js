@@ -70,6 +70,7 @@ function samplerFields() {
   const fields = {};
   if ($('sampler').value) fields.sampler = $('sampler').value;
   if ($('rhythm').value) fields.rhythm = $('rhythm').value;
+  if ($('final-temperature').value !== '') fields.final_temperature = numberField('final-temperature');
   return fields;
 }
 
@@ -80,8 +81,9 @@ function showMode() {
     $('primer-steps').value = '0';
     $('bars').value = String(Math.min(Number($('bars').max) || 32, state.current.bars + 4));
   }
-  // The harmonizer's measured default temperature (0.9), the composer's (1), until the user sets one.
-  if (!$('temperature').dataset.edited) $('temperature').value = m === 'harmonize' ? '0.9' : '1';
+  // The measured default temperature of the harmonizer (1, cooling to 0.5 over its Gibbs
+  // iterations) and of the composer (1), until the user sets one.
+  if (!$('temperature').dataset.edited) $('temperature').value = '1';
   $('continue-panel').hidden = m !== 'continue';
   $('melody-panel').hidden = m !== 'harmonize';
   $('bars-label').hidden = m === 'harmonize';

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 #include <stdexcept>
 
 #include "bachgen/commands/chorale_files.h"
@@ -12,10 +13,12 @@
 #include "bachgen/generate/harmonizer.h"
 #include "bachgen/generate/infill_selection.h"
 #include "bachgen/midi/midi_reader.h"
+#include "bachgen/music/key.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/music/score.h"
 #include "bachgen/runtime/build_info.h"
 #include "bachgen/runtime/bundled_models.h"
+#include "bachgen/runtime/cpu_features.h"
 
 namespace bachgen::commands {
 
@@ -55,6 +58,16 @@ Common check_common(const InfillCommonSettings& c) {
   out.options.rhythm_steps = c.rhythm == "eighths" ? 2 : 1;
   out.options.passes = c.passes;
   out.options.iterations = c.iterations;
+  if (!(c.final_temperature >= 0)) throw std::runtime_error("--final-temperature must be 0 (constant) or more");
+  if (!(c.hold_temperature >= 0)) throw std::runtime_error("--hold-temperature must be 0 (no hold split) or more");
+  out.options.final_temperature = c.final_temperature;
+  out.options.hold_temperature = c.hold_temperature;
+  try {
+    out.options.precision = runtime::parse_precision(c.precision);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--precision: ") + e.what());
+  }
+  if (out.options.precision == runtime::Precision::kFp16) throw std::runtime_error("--precision fp16: the harmonizer runs on the CPU (auto, fp32 or bf16)");
   out.options.tempo = c.tempo;
   out.options.time_limit_seconds = c.time_limit_seconds;
   return out;
@@ -83,13 +96,14 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const Common& common,
     report.variables = stats.variables;
     report.fallbacks += stats.fallbacks;
     report.seconds += stats.seconds;
+    report.bf16 = stats.bf16;
     const std::string name = c.out + (c.count == 1 ? "" : "-" + std::to_string(r + 1));
     for (const std::string& f : files.write(result, name)) report.files.push_back(f);
     report.chorales.push_back(result);
   }
   char line[256];
-  std::snprintf(line, sizeof line, "%s: %d result(s), %lld variables drawn each, in %.2f s\n", what.c_str(), c.count,
-                static_cast<long long>(report.variables), report.seconds);
+  std::snprintf(line, sizeof line, "%s: %d result(s), %lld variables drawn each, in %.2f s (%s)\n", what.c_str(), c.count,
+                static_cast<long long>(report.variables), report.seconds, report.bf16 ? "bf16" : "fp32");
   report.text = line;
   if (common.options.voice_leading == music::VoiceLeading::kStrict) {
     report.text += "voice leading: strict (" + std::to_string(report.fallbacks) + " variables fell back to the range alone)\n";
@@ -150,6 +164,14 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   const bool transpose = s.transpose == "auto";
   if (s.cadence != "tonic" && s.cadence != "free") throw std::runtime_error("--cadence " + s.cadence + ": tonic or free");
   const std::string where = from_text ? "--notes" : s.melody;
+  std::optional<music::KeyGuess> key;
+  if (!s.key.empty()) {
+    try {
+      key = music::parse_key(s.key);
+    } catch (const std::invalid_argument& e) {
+      throw std::runtime_error(std::string("--key: ") + e.what());
+    }
+  }
   // The melody's range and length first: a bad melody fails before the model loads.
   try {
     bool by_octaves = true;
@@ -164,12 +186,14 @@ InfillReport run_harmonize(const HarmonizeSettings& s) {
   with_limit.options.max_steps = s.max_steps;
   with_limit.options.transpose_auto = transpose;
   with_limit.options.tonic_cadence = s.cadence == "tonic";
+  with_limit.options.key = key;
   generate::HarmonizeStats last;
   InfillReport report = draw_and_write(s.common, with_limit, "harmonize", [&](const generate::HarmonizeOptions& o, generate::HarmonizeStats* stats) {
     music::Chorale c = harmonizer.harmonize(melody, o, stats, input, where);
     last = *stats;
     return c;
   });
+  report.text += "key: " + last.key + " (" + last.key_from + ")\n";
   if (with_limit.options.tonic_cadence) {
     report.text += last.cadence ? "cadence: the final chord held to the tonic triad, the tonic in the bass\n"
                                 : "cadence: free (the melody does not end on a note of its key's tonic triad)\n";

@@ -26,7 +26,10 @@ struct InfillCommonSettings {
   int count = 1;                // results: NAME, or NAME-1 ... NAME-N (seeds seed, seed+1, ...)
   std::string sampler = generate::infill_sampler_name(generate::kDefaultHarmonizeSampler);  // ancestral | gibbs
   int64_t passes = 0;           // ancestral: model runs per result; 0 = one per 16th step
-  int64_t iterations = 0;       // Gibbs: model runs per result; 0 = one per 16th step
+  int64_t iterations = 0;       // Gibbs: model runs per result; 0 = one per step with a note to draw
+  double final_temperature = generate::kDefaultHarmonizeFinalTemperature;  // Gibbs; 0 = constant
+  double hold_temperature = generate::kDefaultHarmonizeHoldTemperature;    // 0 = no hold split
+  std::string precision = "auto";  // auto | fp32 | bf16: of the model's runs
   std::string voice_leading = "strict";  // strict | off
   std::string rhythm = "eighths";  // eighths: drawn voices start notes on the 8th grid | sixteenths
   double tempo = 0;             // quarter notes per minute; 0 = the input's, else 80
@@ -43,6 +46,7 @@ struct HarmonizeSettings {
   size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
   std::string transpose = "off";  // off: a melody outside the soprano's range is refused; auto: moved (generate/harmonizer.h)
   std::string cadence = "tonic";  // tonic: a melody ending on its tonic triad ends on that chord | free
+  std::string key;              // "A major", "F#m": the melody's key, told and taken by the cadence; empty = the file's or the notes'
 };
 
 struct InfillSettings {
@@ -57,6 +61,7 @@ struct InfillReport {
   int64_t variables = 0;        // per result
   int64_t fallbacks = 0;        // over all results
   double seconds = 0;
+  bool bf16 = false;            // the model ran under bf16 autocast
   std::string text;             // what the command prints
   std::vector<music::Chorale> chorales;   // the results as written
 };

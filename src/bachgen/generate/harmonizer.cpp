@@ -29,6 +29,7 @@ tokenize::PieceConditions harmonizer_conditions(int64_t steps, int64_t step_offs
 struct Harmonizer::State {
   model::LoadedModel loaded;
   ModelInfo info;
+  runtime::CpuInfo cpu = runtime::detect_cpu();
 
   music::ChoraleGrid draw(const music::ChoraleGrid& grid, const std::vector<std::array<bool, music::kVoices>>& regenerate,
                           const HarmonizeOptions& o, int64_t step_offset, int64_t bar_position, int64_t steps_per_bar,
@@ -40,6 +41,13 @@ struct Harmonizer::State {
     io.sampler = o.sampler;
     io.passes = o.passes;
     io.iterations = o.iterations;
+    io.final_temperature = o.final_temperature;
+    io.hold_temperature = o.hold_temperature;
+    try {
+      io.bf16 = runtime::resolve_precision(o.precision, cpu) == runtime::Precision::kBf16;
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("precision fp16: the harmonizer runs on the CPU (auto, fp32 or bf16)");
+    }
     io.voice_leading = o.voice_leading == music::VoiceLeading::kStrict;
     io.step_offset = step_offset;
     io.time_limit_seconds = o.time_limit_seconds;
@@ -57,6 +65,8 @@ struct Harmonizer::State {
       stats->held = st.held;
       stats->fallbacks = st.fallbacks;
       stats->seconds = st.seconds;
+      stats->bf16 = io.bf16;
+      stats->key = key.name();
     }
     return result;
   }
@@ -141,7 +151,12 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
   // by octaves at most, that key's signature, with the mode the notes suggest when they
   // suggest that signature (a file's <key> often omits <mode>, which reads as major).
   const music::KeyGuess guessed = music::guess_key(grid);  // the soprano alone so far
-  const music::KeyGuess key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths ? *melody.key : guessed;
+  const bool file_key = shift % 12 == 0 && melody.key && melody.key->fifths != guessed.fifths;
+  music::KeyGuess key = file_key ? *melody.key : guessed;
+  if (o.key) {  // the user's, moved with the melody
+    key = *o.key;
+    if (shift % 12 != 0) key = music::transposed_key(key, shift);
+  }
   std::vector<std::array<uint16_t, music::kVoices>> classes;
   if (o.tonic_cadence) classes = tonic_cadence(melody, key);
   const bool cadence = !classes.empty();
@@ -155,6 +170,8 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
     }
   }
   if (stats != nullptr) {
+    stats->key_from = o.key ? "--key" : file_key ? "the melody file" : "the melody's notes";
+    stats->key = (o.key ? *o.key : shift % 12 != 0 && !by_octaves ? music::transposed_key(key, -shift) : key).name();
     stats->cadence = cadence;
     stats->melody_moved = shift;
     stats->moved_back = shift != 0 && !by_octaves;

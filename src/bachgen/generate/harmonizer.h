@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "bachgen/generate/composer.h"
@@ -17,18 +18,24 @@
 #include "bachgen/music/chorale.h"
 #include "bachgen/music/melody.h"
 #include "bachgen/music/voice_leading.h"
+#include "bachgen/runtime/cpu_features.h"
 
 namespace bachgen::generate {
 
 // The harmonizer's defaults, chosen by measurement on JSB test sopranos against Bach's figures
 // (docs/generation.md#the-sampler-generateinfillh): annealed Gibbs (20 sopranos, jsb-infill),
-// at temperature 0.9 (10 sopranos, jsb-harmonize: its lower voices move in Bach's band there).
+// starting at temperature 1 and cooling to kDefaultHarmonizeFinalTemperature (below).
 inline constexpr InfillSampler kDefaultHarmonizeSampler = InfillSampler::kGibbs;
-inline constexpr double kDefaultHarmonizeTemperature = 0.9;
+inline constexpr double kDefaultHarmonizeTemperature = 1.0;
 // Two rules of the sampler, on by default (measured there too): the lower voices start notes on
 // the 8th grid (InfillOptions::rhythm_steps 2), and a melody that ends on a note of its key's
 // tonic triad ends on that triad with the tonic in the bass.
 inline constexpr int64_t kDefaultHarmonizeRhythmSteps = 2;
+// Gibbs's temperature falls from the sampling temperature to this over the iterations, and
+// whether a voice holds or moves is drawn at the hold temperature (InfillOptions); chosen on all
+// 77 JSB test sopranos with jsb-harmonize (docs/generation.md#the-harmonizer-of-issue-19-jsb-harmonize).
+inline constexpr double kDefaultHarmonizeFinalTemperature = 0.5;
+inline constexpr double kDefaultHarmonizeHoldTemperature = 1.0;
 inline constexpr bool kDefaultTonicCadence = true;
 
 struct HarmonizeOptions {
@@ -38,6 +45,11 @@ struct HarmonizeOptions {
   int64_t passes = 0;           // ancestral: model runs; 0 = one per 16th step
   int64_t iterations = 0;       // Gibbs: model runs; 0 = one per step with a note to draw (per 8th
                                 // with the rhythm rule on 8ths)
+  double final_temperature = kDefaultHarmonizeFinalTemperature;  // Gibbs; 0 = the temperature throughout
+  double hold_temperature = kDefaultHarmonizeHoldTemperature;    // 0 = no hold split
+  // The model's runs: auto = bf16 autocast where the CPU computes bf16 natively (AVX512-BF16 or
+  // AMX), fp32 elsewhere; fp32; bf16. fp16 is refused (no CPU fp16).
+  runtime::Precision precision = runtime::Precision::kAuto;
   music::VoiceLeading voice_leading = music::VoiceLeading::kStrict;
   // Drawn voices start notes only every `rhythm_steps` 16ths from the bar line (2: 8ths; 1:
   // every 16th). The melody is kept as it is.
@@ -50,6 +62,10 @@ struct HarmonizeOptions {
   // ends; and, when this is on, the key: the melody file's (as the tonic cadence takes it) or
   // the one its notes suggest; for redraw, the key of the whole chorale as it stands.
   bool tell_key = true;
+  // harmonize: the melody's key as the user names it (`--key`): told to the model and taken by
+  // the tonic cadence, whatever the file says or the notes suggest. Its mode counts; the tonic
+  // moves with the melody where --transpose auto moves it into another key.
+  std::optional<music::KeyGuess> key;
   // A melody outside the soprano's range: refused (false), or moved (true, `--transpose auto`):
   // by octaves when that fits (the result stays there), else into the nearest key that fits,
   // harmonized there and moved back into the melody's key (music::fitting_shift).
@@ -81,6 +97,10 @@ struct HarmonizeStats {
   double seconds = 0;
   int melody_moved = 0;         // --transpose auto: semitones the melody was moved (0 = as given)
   bool moved_back = false;      // ... and the result moved back by as much (not by octaves)
+  std::string key;              // harmonize: the key told and used for the cadence ("A major"), as
+                                // the melody is (before a move back); redraw: the chorale's
+  const char* key_from = "";    // harmonize: "--key", "the melody file" or "the melody's notes"
+  bool bf16 = false;            // the model ran under bf16 autocast
 };
 
 class Harmonizer {

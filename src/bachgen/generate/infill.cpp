@@ -14,6 +14,7 @@
 #include "bachgen/data/token_dataset.h"
 #include "bachgen/model/sequence_model.h"
 #include "bachgen/music/voice_leading.h"
+#include "bachgen/runtime/torch_runtime.h"
 #include "bachgen/tokenize/satb16.h"
 
 namespace bachgen::generate {
@@ -46,6 +47,12 @@ std::vector<int64_t> gibbs_block_sizes(int64_t hidden, int64_t iterations, const
     sizes.push_back(std::clamp<int64_t>(static_cast<int64_t>(std::llround(alpha * static_cast<double>(hidden))), 1, hidden));
   }
   return sizes;
+}
+
+double gibbs_temperature(const InfillOptions& o, int64_t iteration, int64_t iterations) {
+  if (!(o.final_temperature > 0) || iterations <= 1) return o.sampling.temperature;
+  const double share = static_cast<double>(std::clamp<int64_t>(iteration, 0, iterations - 1)) / static_cast<double>(iterations - 1);
+  return o.sampling.temperature + (o.final_temperature - o.sampling.temperature) * share;
 }
 
 bool breaks_rules_between(const std::vector<music::GridStep>& known, size_t t, int v, int pitch) {
@@ -161,7 +168,8 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
   torch::NoGradGuard no_grad;
   model.eval();
   const int64_t vocab = model.vocab_size();
-  std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab));
+  std::vector<uint8_t> range_mask(static_cast<size_t>(vocab)), rule_mask(static_cast<size_t>(vocab)), move_mask;
+  SamplingOptions current = options.sampling;  // its temperature falls over Gibbs's iterations (final_temperature)
   const torch::Tensor offset = torch::full({1}, 4 * options.step_offset, torch::kInt64);
   const torch::Tensor conditions = data::conditions_tensor({options.conditions});  // (1, 4)
   // One model run on the grid as it stands; throws TimeLimitExceeded past the limit.
@@ -172,6 +180,7 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     }
     const torch::Tensor input = torch::tensor(std::vector<int64_t>(tokens.begin(), tokens.end()), torch::kInt64).view({1, -1});
     ++st.passes;
+    runtime::CpuAutocast autocast(options.bf16);
     return model.forward(input, offset, conditions).to(torch::kFloat32).contiguous();  // (1, 4S, V)
   };
   // Draws variable i from its row of logits, masked to its voice's range and (with the rules
@@ -212,7 +221,15 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
         ++st.fallbacks;
       }
     }
-    const int32_t token = sample(data + i * static_cast<size_t>(vocab), static_cast<size_t>(vocab), options.sampling, rng, allowed);
+    const float* row = data + i * static_cast<size_t>(vocab);
+    int32_t token = -1;
+    // The hold split: hold the note before (at the hold temperature) or move (at the current one).
+    const int8_t before = t > 0 ? known[t - 1][static_cast<size_t>(v)] : kSilent;
+    if (options.hold_temperature > 0 && before != kSilent && allowed[static_cast<size_t>(token_of(before))] != 0) {
+      token = sample_hold_or_move(row, static_cast<size_t>(vocab), current, options.hold_temperature, token_of(before), rng, allowed,
+                                  move_mask);
+    }
+    if (token < 0) token = sample(row, static_cast<size_t>(vocab), current, rng, allowed);
     tokens[i] = token;
     known[t][static_cast<size_t>(v)] = pitch_of(token);
     for (const size_t f : followers[i]) {
@@ -229,7 +246,10 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
     const int64_t drawn_steps = std::count(drawn_at.begin(), drawn_at.end(), uint8_t{1});
     const int64_t iterations = options.iterations > 0 ? options.iterations : drawn_steps;
     std::vector<size_t> pool = free_vars;
-    for (const int64_t block : gibbs_block_sizes(n, iterations, options)) {
+    const std::vector<int64_t> blocks = gibbs_block_sizes(n, iterations, options);
+    for (size_t it = 0; it < blocks.size(); ++it) {
+      const int64_t block = blocks[it];
+      current.temperature = gibbs_temperature(options, static_cast<int64_t>(it), static_cast<int64_t>(blocks.size()));
       // A random block: the first `block` of a partial Fisher-Yates shuffle of the drawn ones
       // (each hidden again with the variables that hold its pitch).
       for (int64_t k = 0; k < block; ++k) {

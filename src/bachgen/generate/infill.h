@@ -51,6 +51,16 @@ struct InfillOptions {
   int64_t iterations = 0;      // Gibbs: model runs; 0 = one per step that has a variable to draw
                                // (held ones aside: with the rhythm rule on 8ths, one per 8th)
   double block_max = 1.0, block_min = 0.05, anneal = 0.75;  // Gibbs: alpha_max, alpha_min, eta
+  // Gibbs: > 0: the temperature falls (or rises) linearly over the iterations, from
+  // sampling.temperature at the first to this at the last (gibbs_temperature); 0 = constant.
+  double final_temperature = 0;
+  // > 0: the hold split. A drawn variable whose voice sounds a pitch at the step before (known
+  // then, and allowed by the masks now) holds it with the probability the model gives it at this
+  // temperature (over the allowed tokens); else it moves, to a pitch drawn at the sampling
+  // temperature from the allowed ones but that. So a lower sampling temperature sharpens the
+  // choice of pitch without making the voices hold longer. 0 = one draw over every allowed token.
+  double hold_temperature = 0;
+  bool bf16 = false;           // run the model under bf16 autocast (runtime/torch_runtime.h)
   bool voice_leading = true;   // mask pitches breaking the rules against the known neighbours
   int64_t step_offset = 0;     // where the grid's first step falls in a 4/4 bar (the model's beat)
   // What a model with conditions is told of the piece (unknown by default), for its steps as
@@ -98,6 +108,10 @@ music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::Cho
 // Gibbs: how many of `hidden` variables iteration 0 .. iterations-1 draws again (the alpha_n
 // above, rounded, at least 1). Throws std::invalid_argument for bad alpha or eta.
 std::vector<int64_t> gibbs_block_sizes(int64_t hidden, int64_t iterations, const InfillOptions& options);
+
+// The temperature of Gibbs iteration `iteration` (from 0) of `iterations`: sampling.temperature,
+// moving linearly to final_temperature at the last when that is above 0.
+double gibbs_temperature(const InfillOptions& options, int64_t iteration, int64_t iterations);
 
 // With voice leading on: whether `pitch` for voice v at step t breaks a rule against the
 // variables of `known` (kSilent where unknown or silent): crossing a neighbouring voice at

@@ -71,4 +71,22 @@ int sample(const float* logits, size_t count, const SamplingOptions& options, Rn
   return draw(sampling_distribution(logits, count, options, allowed), rng);
 }
 
+int sample_hold_or_move(const float* logits, size_t count, const SamplingOptions& options, double hold_temperature, int hold,
+                        Rng& rng, const uint8_t* allowed, std::vector<uint8_t>& scratch) {
+  if (hold < 0 || static_cast<size_t>(hold) >= count) throw std::invalid_argument("the held token is outside the vocabulary");
+  SamplingOptions at_hold = options;
+  at_hold.temperature = hold_temperature;
+  const double p_hold = sampling_distribution(logits, count, at_hold, allowed)[static_cast<size_t>(hold)];
+  if (allowed != nullptr) {
+    scratch.assign(allowed, allowed + count);
+  } else {
+    scratch.assign(count, 1);
+  }
+  scratch[static_cast<size_t>(hold)] = 0;
+  bool can_move = false;
+  for (size_t i = 0; i < count && !can_move; ++i) can_move = scratch[i] != 0 && std::isfinite(logits[i]);
+  if (!can_move || rng.uniform() < p_hold) return hold;
+  return sample(logits, count, options, rng, scratch.data());
+}
+
 }  // namespace bachgen::generate

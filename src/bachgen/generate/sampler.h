@@ -36,4 +36,13 @@ int draw(const std::vector<double>& probabilities, Rng& rng);
 int sample(const float* logits, size_t count, const SamplingOptions& options, Rng& rng,
            const uint8_t* allowed = nullptr);
 
+// The hold split (generate/infill.h, InfillOptions::hold_temperature): token `hold` (allowed)
+// is taken with its probability in sampling_distribution at `hold_temperature` (the other
+// options as given); otherwise a token is drawn at options.temperature from the allowed ones
+// without `hold` (hold itself when nothing else is allowed). With hold_temperature equal to
+// options.temperature and no top-k/top-p, the result is distributed as sample()'s.
+// `scratch` is working space (any content).
+int sample_hold_or_move(const float* logits, size_t count, const SamplingOptions& options, double hold_temperature, int hold,
+                        Rng& rng, const uint8_t* allowed, std::vector<uint8_t>& scratch);
+
 }  // namespace bachgen::generate

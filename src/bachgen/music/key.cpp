@@ -93,6 +93,13 @@ KeyGuess parse_key(const std::string& text) {
   return key;
 }
 
+KeyGuess transposed_key(const KeyGuess& key, int semitones) {
+  KeyGuess out = key;
+  out.tonic = ((key.tonic + semitones) % 12 + 12) % 12;
+  out.fifths = kMajorFifths[static_cast<size_t>(key.minor ? (out.tonic + 3) % 12 : out.tonic)];
+  return out;
+}
+
 KeyGuess guess_key(const ChoraleGrid& grid) {
   std::array<double, 12> histogram{};
   for (const GridStep& step : grid.pitches) {

@@ -25,6 +25,10 @@ KeyGuess guess_key(const ChoraleGrid& grid);
 // std::invalid_argument for anything else.
 KeyGuess parse_key(const std::string& text);
 
+// The key `semitones` higher (lower when negative): its tonic moved, its mode kept, its
+// signature the one of fewer accidentals (F# major over Gb major).
+KeyGuess transposed_key(const KeyGuess& key, int semitones);
+
 // A grid moved into another key: its key is guessed and the grid transposed so that its tonic
 // becomes the target's, by the octave choice that keeps the most notes in their voices' ranges
 // (music/voice_leading.h; the smaller shift on a tie). A major piece stays major: mode_matches

@@ -157,6 +157,8 @@ SamplerFields read_sampler(Fields& f) {
     throw RequestError("sampler", "must be \"ancestral\" or \"gibbs\", not \"" + s.sampler + "\"");
   }
   s.iterations = f.integer("iterations", 0, 0, 4096);
+  s.final_temperature = f.number("final_temperature", -1, 0, 5);
+  s.hold_temperature = f.number("hold_temperature", -1, 0, 5);
   s.rhythm = f.text("rhythm", "", 16);
   if (!s.rhythm.empty() && s.rhythm != "eighths" && s.rhythm != "sixteenths") {
     throw RequestError("rhythm", "must be \"eighths\" or \"sixteenths\", not \"" + s.rhythm + "\"");

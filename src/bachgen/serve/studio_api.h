@@ -38,7 +38,9 @@ struct SamplingFields {
 // How harmonize and infill draw (generate/infill.h): "" for the harmonizer's default.
 struct SamplerFields {
   std::string sampler;                 // "" | "ancestral" | "gibbs"
-  int64_t iterations = 0;              // 0 .. 4096 (Gibbs; 0 = one per 16th step)
+  int64_t iterations = 0;              // 0 .. 4096 (Gibbs; 0 = one per step with a note to draw)
+  double final_temperature = -1;       // 0 .. 5 (Gibbs; 0 = constant); -1 = the harmonizer's default
+  double hold_temperature = -1;        // 0 .. 5 (0 = no hold split); -1 = the harmonizer's default
   std::string rhythm;                  // "" | "eighths" | "sixteenths" (generate/harmonizer.h)
   std::string cadence;                 // "" | "tonic" | "free" (harmonize; infill ignores it)
 };

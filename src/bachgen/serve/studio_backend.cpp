@@ -213,6 +213,8 @@ class ModelBackend : public StudioBackend {
     generate::HarmonizeOptions o;
     if (!sampler.sampler.empty()) o.sampler = generate::parse_infill_sampler(sampler.sampler);
     o.iterations = sampler.iterations;
+    if (sampler.final_temperature >= 0) o.final_temperature = sampler.final_temperature;
+    if (sampler.hold_temperature >= 0) o.hold_temperature = sampler.hold_temperature;
     if (!sampler.rhythm.empty()) o.rhythm_steps = sampler.rhythm == "eighths" ? 2 : 1;
     if (!sampler.cadence.empty()) o.tonic_cadence = sampler.cadence == "tonic";
     o.sampling = sampling_of(f);
@@ -223,7 +225,8 @@ class ModelBackend : public StudioBackend {
   }
 
   static json details_of(const generate::HarmonizeStats& stats) {
-    json d = {{"variables", stats.variables}, {"held_by_rhythm", stats.held}, {"voice_leading_fallbacks", stats.fallbacks}, {"cadence", stats.cadence}};
+    json d = {{"variables", stats.variables}, {"held_by_rhythm", stats.held}, {"voice_leading_fallbacks", stats.fallbacks}, {"cadence", stats.cadence},
+              {"key", stats.key}, {"precision", stats.bf16 ? "bf16" : "fp32"}};
     if (stats.melody_moved != 0) d["melody_moved_semitones"] = stats.melody_moved, d["moved_back"] = stats.moved_back;
     return d;
   }
