@@ -66,7 +66,6 @@ struct Harmonizer::State {
       stats->fallbacks = st.fallbacks;
       stats->seconds = st.seconds;
       stats->bf16 = io.bf16;
-      stats->key = key.name();
     }
     return result;
   }
@@ -171,7 +170,7 @@ music::Chorale Harmonizer::harmonize(const music::Melody& given, const Harmonize
   }
   if (stats != nullptr) {
     stats->key_from = o.key ? "--key" : file_key ? "the melody file" : "the melody's notes";
-    stats->key = (o.key ? *o.key : shift % 12 != 0 && !by_octaves ? music::transposed_key(key, -shift) : key).name();
+    stats->key = (o.key ? *o.key : shift % 12 != 0 ? music::transposed_key(key, -shift) : key).name();  // in the melody's own key
     stats->cadence = cadence;
     stats->melody_moved = shift;
     stats->moved_back = shift != 0 && !by_octaves;
@@ -206,8 +205,9 @@ music::Chorale Harmonizer::redraw(const music::Chorale& chorale, const Selection
   music::Chorale out = chorale;
   if (o.tempo > 0) out.tempo = o.tempo;
   // The key of the whole chorale as it stands (every voice).
-  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, rests, chorale.steps_per_bar,
-                          music::guess_key(chorale.grid), stats);
+  const music::KeyGuess key = music::guess_key(chorale.grid);
+  out.grid = state_->draw(chorale.grid, regenerate, o, chorale.steps_per_bar == 16 ? rests : 0, rests, chorale.steps_per_bar, key, stats);
+  if (stats != nullptr) stats->key = key.name();
   return out;
 }
 
