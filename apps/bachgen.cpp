@@ -94,6 +94,12 @@ void add_infill_options(CLI::App* cmd, commands::InfillCommonSettings& c) {
   cmd->add_option("--hold-temperature", c.hold_temperature, "Whether a voice holds its note or moves is drawn at this temperature, the pitch it moves to at the sampling temperature (0 = one draw)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  cmd->add_option("--candidates", c.candidates, "Harmonizations drawn side by side per result; the critic keeps one (1 = no critic)")
+      ->capture_default_str()
+      ->check(CLI::Range(int64_t{1}, generate::kMaxInfillChains));
+  cmd->add_option("--critic", c.critic, "With --candidates: consensus (the one agreeing most with the others, beat by beat) | model (the model's best-scored)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"consensus", "model"}));
   cmd->add_option("--precision", c.precision, "The model's runs: auto (bf16 where the CPU computes it natively, else fp32), fp32 or bf16")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "fp32", "bf16"}));

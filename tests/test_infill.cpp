@@ -399,6 +399,87 @@ TEST(Infill, GibbsKeepsWhatIsGivenRunsItsIterationsAndKeepsTheRules) {
   EXPECT_EQ(st.passes, 5);
 }
 
+TEST(Infill, CandidatesDrawnTogetherAreTheChainsDrawnAlone) {
+  model::SequenceModel m = tiny_infill();
+  const music::ChoraleGrid grid = jsb_like_grid(32);
+  std::vector<std::array<bool, 4>> regenerate(32, {false, true, true, true});
+  for (const InfillSampler sampler : {InfillSampler::kGibbs, InfillSampler::kAncestral}) {
+    InfillOptions o;
+    o.sampler = sampler;
+    o.seed = 7;
+    o.chains = 3;
+    InfillStats together;
+    const std::vector<InfillCandidate> candidates = infill_candidates(*m, grid, regenerate, o, &together);
+    ASSERT_EQ(candidates.size(), 3u);
+    EXPECT_EQ(together.passes, 32);  // one model run per iteration (pass) for all three
+    int64_t fallbacks = 0;
+    for (int64_t c = 0; c < 3; ++c) {
+      // Each chain is the sampler alone with its own seed (chain 0: the seed itself).
+      InfillOptions alone = o;
+      alone.chains = 1;
+      alone.seed = infill_chain_seed(o.seed, c);
+      InfillStats st;
+      const std::vector<InfillCandidate> one = infill_candidates(*m, grid, regenerate, alone, &st);
+      const InfillCandidate& got = candidates[static_cast<size_t>(c)];
+      EXPECT_EQ(got.grid.pitches, one.front().grid.pitches) << infill_sampler_name(sampler) << " chain " << c;
+      EXPECT_EQ(got.fallbacks, st.fallbacks);
+      EXPECT_NEAR(got.mean_log_prob, one.front().mean_log_prob, 1e-4);
+      EXPECT_LT(got.mean_log_prob, 0.0);
+      EXPECT_GT(got.mean_log_prob, -std::log(50.0) - 1e-6 - 20);  // finite
+      fallbacks += got.fallbacks;
+      for (size_t t = 0; t < 32; ++t) EXPECT_EQ(got.grid.pitches[t][0], grid.pitches[t][0]);
+    }
+    EXPECT_EQ(together.fallbacks, fallbacks);
+    EXPECT_NE(candidates[0].grid.pitches, candidates[1].grid.pitches);
+    EXPECT_NE(candidates[1].grid.pitches, candidates[2].grid.pitches);
+    EXPECT_EQ(infill_grid(*m, grid, regenerate, o).pitches, infill_candidates(*m, grid, regenerate, [&] {
+      InfillOptions one = o;
+      one.chains = 1;
+      return one;
+    }()).front().grid.pitches);
+  }
+  // Chain seeds are not one stream shifted: chain 1 of seed s is not chain 0 of s + gamma.
+  EXPECT_NE(infill_chain_seed(7, 1), 7 + runtime::kSplitMixGamma);
+  EXPECT_NE(infill_chain_seed(7, 1), infill_chain_seed(8, 1));
+  InfillOptions bad;
+  bad.chains = 0;
+  EXPECT_THROW(infill_candidates(*m, grid, regenerate, bad), std::invalid_argument);
+  bad.chains = kMaxInfillChains + 1;
+  EXPECT_THROW(infill_candidates(*m, grid, regenerate, bad), std::invalid_argument);
+}
+
+TEST(Critic, ConsensusKeepsTheCandidateNearestTheOthersAndModelTheBestScored) {
+  // Four beats (16 steps). a and b agree on every beat; c has another bass (and so another
+  // chord) on beats 2 and 3; d differs from a on all four.
+  auto piece = [](std::array<int8_t, 4> bass) {
+    music::ChoraleGrid g;
+    for (size_t t = 0; t < 16; ++t) g.pitches.push_back({72, 67, 64, bass[t / 4]});
+    return g;
+  };
+  const music::ChoraleGrid a = piece({48, 43, 48, 43}), c = piece({48, 45, 41, 43}), d = piece({41, 45, 41, 45});
+  std::vector<InfillCandidate> candidates = {{d, 0, -0.5}, {a, 0, -0.9}, {a, 0, -0.8}, {c, 0, -0.1}};
+  std::vector<double> scores;
+  // Agreement, (same bass + same chord) / (beats + beats) averaged over the other three:
+  //   d: with a 0/8, a 0/8, c 4/8 -> 1/6;  a (either): with d 0, a 1, c 4/8 -> 1/2;  c: d 1/2, a 1/2, a 1/2 -> 1/2.
+  // a, a and c tie at 1/2: the model score breaks the tie, for c (-0.1).
+  EXPECT_EQ(pick_candidate(candidates, Critic::kConsensus, &scores), 3u);
+  ASSERT_EQ(scores.size(), 4u);
+  EXPECT_NEAR(scores[0], 1.0 / 6 - 0.5e-3, 1e-12);
+  EXPECT_NEAR(scores[1], 0.5 - 0.9e-3, 1e-12);
+  EXPECT_NEAR(scores[2], 0.5 - 0.8e-3, 1e-12);
+  EXPECT_NEAR(scores[3], 0.5 - 0.1e-3, 1e-12);
+  EXPECT_EQ(pick_candidate(candidates, Critic::kModel, &scores), 3u);
+  EXPECT_DOUBLE_EQ(scores[1], -0.9);
+  candidates.pop_back();  // d, a, a: the two a agree (1/2 each), d with neither (0); the better scored a
+  EXPECT_EQ(pick_candidate(candidates, Critic::kConsensus), 2u);
+  EXPECT_EQ(pick_candidate(candidates, Critic::kModel), 0u);
+  EXPECT_EQ(pick_candidate({candidates[1]}, Critic::kConsensus), 0u);  // one candidate: kept
+  EXPECT_THROW(pick_candidate({}, Critic::kModel), std::invalid_argument);
+  EXPECT_EQ(parse_critic("model"), Critic::kModel);
+  EXPECT_STREQ(critic_name(parse_critic("consensus")), "consensus");
+  EXPECT_THROW(parse_critic("composer"), std::invalid_argument);
+}
+
 TEST(Infill, TheRhythmRuleHoldsOffGridNotesAndPitchClassesLimitTheDraw) {
   model::SequenceModel m = tiny_infill();
   const music::ChoraleGrid grid = jsb_like_grid(32);
@@ -636,6 +717,31 @@ TEST(HarmonizeCommand, KeepsTheSopranoExactlyAndWritesEveryFile) {
   wrong = h;
   wrong.common.hold_temperature = -1;
   EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.common.candidates = 0;
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.common.candidates = kMaxInfillChains + 1;
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  wrong = h;
+  wrong.common.critic = "composer";
+  EXPECT_THROW(run_harmonize(wrong), std::runtime_error);
+  // Three candidates: the critic keeps one and says which; the soprano stays exact.
+  HarmonizeSettings three = h;
+  three.common.candidates = 3;
+  three.common.out = testing::test_file("chorale-three");
+  const InfillReport three_report = run_harmonize(three);
+  ASSERT_EQ(three_report.chosen.size(), 1u);
+  EXPECT_GE(three_report.chosen[0], 0);
+  EXPECT_LT(three_report.chosen[0], 3);
+  EXPECT_NE(three_report.text.find("critic: consensus, kept candidate " + std::to_string(three_report.chosen[0] + 1) + " of 3"),
+            std::string::npos)
+      << three_report.text;
+  ASSERT_EQ(three_report.chorales.size(), 1u);
+  const music::ChoraleGrid& one_grid = report.chorales.at(0).grid;
+  const music::ChoraleGrid& kept_grid = three_report.chorales[0].grid;
+  ASSERT_EQ(kept_grid.steps(), one_grid.steps());
+  for (size_t t = 0; t < kept_grid.steps(); ++t) EXPECT_EQ(kept_grid.pitches[t][0], one_grid.pitches[t][0]) << t;
   EXPECT_NE(report.text.find("key: C major (the melody's notes)"), std::string::npos) << report.text;
   // A key the user names is told and taken by the cadence: in A minor the melody's last C is
   // the minor third, so the final chord is A minor over A.

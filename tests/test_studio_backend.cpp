@@ -170,6 +170,13 @@ TEST_F(StudioBackendTest, HarmonizeKeepsTheMelody) {
   const json constant = post("/api/harmonize", R"({"notes":"C5:4 |","final_temperature":0,"hold_temperature":0})");
   EXPECT_EQ(constant["details"]["key"], "C major") << constant;
   EXPECT_TRUE(constant["details"]["precision"] == "bf16" || constant["details"]["precision"] == "fp32") << constant;
+  EXPECT_EQ(constant["details"]["candidates"], 1) << constant;
+  const json critic = post("/api/harmonize", R"({"notes":"C5:4 |","candidates":3,"critic":"model"})");
+  EXPECT_EQ(critic["details"]["candidates"], 3) << critic;
+  EXPECT_GE(critic["details"]["chosen_candidate"].get<int>(), 1) << critic;
+  EXPECT_LE(critic["details"]["chosen_candidate"].get<int>(), 3) << critic;
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","candidates":9})", 400)["field"], "candidates");
+  EXPECT_EQ(post("/api/harmonize", R"({"notes":"C5:4 |","critic":"composer"})", 400)["field"], "critic");
   // The same melody uploaded as MIDI (the result's own file) harmonizes too.
   const std::string mid = get(answer["files"]["mid"]);
   const json upload = {{"melody", {{"name", "tune.mid"}, {"data", encode_base64(mid)}}}};

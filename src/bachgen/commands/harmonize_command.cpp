@@ -68,6 +68,15 @@ Common check_common(const InfillCommonSettings& c) {
     throw std::runtime_error(std::string("--precision: ") + e.what());
   }
   if (out.options.precision == runtime::Precision::kFp16) throw std::runtime_error("--precision fp16: the harmonizer runs on the CPU (auto, fp32 or bf16)");
+  if (c.candidates < 1 || c.candidates > generate::kMaxInfillChains) {
+    throw std::runtime_error("--candidates must be 1 to " + std::to_string(generate::kMaxInfillChains));
+  }
+  out.options.candidates = c.candidates;
+  try {
+    out.options.critic = generate::parse_critic(c.critic);
+  } catch (const std::invalid_argument& e) {
+    throw std::runtime_error(std::string("--critic: ") + e.what());
+  }
   out.options.tempo = c.tempo;
   out.options.time_limit_seconds = c.time_limit_seconds;
   return out;
@@ -97,6 +106,7 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const Common& common,
     report.fallbacks += stats.fallbacks;
     report.seconds += stats.seconds;
     report.bf16 = stats.bf16;
+    report.chosen.push_back(stats.chosen);
     const std::string name = c.out + (c.count == 1 ? "" : "-" + std::to_string(r + 1));
     for (const std::string& f : files.write(result, name)) report.files.push_back(f);
     report.chorales.push_back(result);
@@ -105,6 +115,11 @@ InfillReport draw_and_write(const InfillCommonSettings& c, const Common& common,
   std::snprintf(line, sizeof line, "%s: %d result(s), %lld variables drawn each, in %.2f s (%s)\n", what.c_str(), c.count,
                 static_cast<long long>(report.variables), report.seconds, report.bf16 ? "bf16" : "fp32");
   report.text = line;
+  if (c.candidates > 1) {
+    report.text += "critic: " + std::string(generate::critic_name(common.options.critic)) + ", kept candidate";
+    for (const int64_t k : report.chosen) report.text += " " + std::to_string(k + 1);
+    report.text += " of " + std::to_string(c.candidates) + "\n";
+  }
   if (common.options.voice_leading == music::VoiceLeading::kStrict) {
     report.text += "voice leading: strict (" + std::to_string(report.fallbacks) + " variables fell back to the range alone)\n";
   }

@@ -37,6 +37,8 @@ struct InfillCommonSettings {
   std::string soundfont;
   std::string out;              // NAME, without extension
   double time_limit_seconds = 0;  // > 0: stop with TimeLimitExceeded (generate/errors.h) past it
+  int64_t candidates = generate::kDefaultHarmonizeCandidates;  // drawn per result, one kept by the critic
+  std::string critic = generate::critic_name(generate::kDefaultCritic);  // consensus | model
 };
 
 struct HarmonizeSettings {
@@ -62,6 +64,7 @@ struct InfillReport {
   int64_t fallbacks = 0;        // over all results
   double seconds = 0;
   bool bf16 = false;            // the model ran under bf16 autocast
+  std::vector<int64_t> chosen;  // per result: the candidate the critic kept (from 0)
   std::string text;             // what the command prints
   std::vector<music::Chorale> chorales;   // the results as written
 };

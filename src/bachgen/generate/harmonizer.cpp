@@ -9,6 +9,7 @@
 #include "bachgen/generate/errors.h"
 #include "bachgen/generate/infill.h"
 #include "bachgen/model/model_file.h"
+#include "bachgen/music/chorale_figures.h"
 #include "bachgen/runtime/bundled_models.h"
 #include "bachgen/tokenize/satb16.h"
 
@@ -24,6 +25,37 @@ tokenize::PieceConditions harmonizer_conditions(int64_t steps, int64_t step_offs
   c.steps = static_cast<int>(step_offset + steps);
   if (key != nullptr) c.key = tokenize::key_condition(*key);
   return c;
+}
+
+Critic parse_critic(const std::string& name) {
+  if (name == "consensus") return Critic::kConsensus;
+  if (name == "model") return Critic::kModel;
+  throw std::invalid_argument("'" + name + "' is not a critic (consensus or model)");
+}
+
+const char* critic_name(Critic critic) { return critic == Critic::kModel ? "model" : "consensus"; }
+
+size_t pick_candidate(const std::vector<InfillCandidate>& candidates, Critic critic, std::vector<double>* scores) {
+  if (candidates.empty()) throw std::invalid_argument("the critic needs at least one candidate");
+  std::vector<double> score(candidates.size(), 0.0);
+  for (size_t c = 0; c < candidates.size(); ++c) {
+    if (critic == Critic::kModel) {
+      score[c] = candidates[c].mean_log_prob;
+      continue;
+    }
+    double agree = 0;
+    for (size_t d = 0; d < candidates.size(); ++d) {
+      if (d == c) continue;
+      const music::Agreement a = music::agreement_with(candidates[c].grid, candidates[d].grid);
+      const int64_t beats = a.bass_beats + a.chord_beats;
+      agree += beats > 0 ? static_cast<double>(a.same_bass + a.same_chord) / static_cast<double>(beats) : 1.0;
+    }
+    if (candidates.size() > 1) agree /= static_cast<double>(candidates.size() - 1);
+    score[c] = agree + 1e-3 * candidates[c].mean_log_prob;
+  }
+  const size_t best = static_cast<size_t>(std::max_element(score.begin(), score.end()) - score.begin());
+  if (scores != nullptr) *scores = std::move(score);
+  return best;
 }
 
 struct Harmonizer::State {
@@ -57,17 +89,25 @@ struct Harmonizer::State {
     io.conditions = harmonizer_conditions(static_cast<int64_t>(grid.steps()), step_offset, bar_position, steps_per_bar,
                                           o.tell_key ? &key : nullptr);
     io.pitch_classes = std::move(pitch_classes);
+    if (o.candidates < 1 || o.candidates > kMaxInfillChains) {
+      throw std::invalid_argument("candidates must be 1 to " + std::to_string(kMaxInfillChains));
+    }
+    io.chains = o.candidates;
     InfillStats st;
-    music::ChoraleGrid result = infill_grid(*loaded.model, grid, regenerate, io, &st);
+    std::vector<InfillCandidate> candidates = infill_candidates(*loaded.model, grid, regenerate, io, &st);
+    const size_t chosen = pick_candidate(candidates, o.critic);
     if (stats != nullptr) {
       *stats = HarmonizeStats{};
       stats->variables = st.variables;
       stats->held = st.held;
-      stats->fallbacks = st.fallbacks;
+      stats->fallbacks = candidates[chosen].fallbacks;
       stats->seconds = st.seconds;
       stats->bf16 = io.bf16;
+      stats->candidates = o.candidates;
+      stats->chosen = static_cast<int64_t>(chosen);
+      stats->mean_log_prob = candidates[chosen].mean_log_prob;
     }
-    return result;
+    return std::move(candidates[chosen].grid);
   }
 };
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bachgen/generate/composer.h"
 #include "bachgen/generate/errors.h"
@@ -37,6 +38,19 @@ inline constexpr int64_t kDefaultHarmonizeRhythmSteps = 2;
 inline constexpr double kDefaultHarmonizeFinalTemperature = 0.5;
 inline constexpr double kDefaultHarmonizeHoldTemperature = 1.0;
 inline constexpr bool kDefaultTonicCadence = true;
+
+// The critic (`--candidates N`): N harmonizations are drawn side by side (infill_candidates)
+// and one is kept. kConsensus keeps the one that agrees most with the others, beat by beat
+// (music::agreement_with: the bass's pitch class and the chord on each quarter beat, summed
+// over the others; a minimum-Bayes-risk choice, the per-beat consensus of the model's
+// samples), ties going to the higher model score; kModel keeps the one the model itself scores
+// best (InfillCandidate::mean_log_prob). docs/generation.md#the-critic.
+enum class Critic { kConsensus, kModel };
+// "consensus" | "model"; std::invalid_argument otherwise.
+Critic parse_critic(const std::string& name);
+const char* critic_name(Critic critic);
+inline constexpr int64_t kDefaultHarmonizeCandidates = 1;
+inline constexpr Critic kDefaultCritic = Critic::kConsensus;
 
 struct HarmonizeOptions {
   SamplingOptions sampling{kDefaultHarmonizeTemperature};
@@ -73,7 +87,15 @@ struct HarmonizeOptions {
   double tempo = 0;             // of the result; 0 = the input's, else 80
   size_t max_steps = 1024;      // the longest melody taken, in 16ths (64 bars of 4/4)
   double time_limit_seconds = 0;  // > 0: TimeLimitExceeded (errors.h) once it passes
+  int64_t candidates = kDefaultHarmonizeCandidates;  // 1 to kMaxInfillChains: drawn, one kept by the critic
+  Critic critic = kDefaultCritic;
 };
+
+// Which of the candidates the critic keeps (the first of equals); `scores`, when given, gets
+// each one's score (consensus: its mean agreement with the others, 0-1, plus a thousandth of
+// its model score to break ties; model: its mean log-probability). Throws
+// std::invalid_argument for no candidates.
+size_t pick_candidate(const std::vector<InfillCandidate>& candidates, Critic critic, std::vector<double>* scores = nullptr);
 
 // What to redraw: bars first..last (1-based, inclusive, in the chorale's meter; last may be
 // past the end for "to the end") of the voices marked (S, A, T, B).
@@ -101,6 +123,9 @@ struct HarmonizeStats {
                                 // the melody is (before a move back); redraw: the chorale's
   const char* key_from = "";    // harmonize: "--key", "the melody file" or "the melody's notes"
   bool bf16 = false;            // the model ran under bf16 autocast
+  int64_t candidates = 1;       // drawn (HarmonizeOptions::candidates)
+  int64_t chosen = 0;           // the one the critic kept, from 0
+  double mean_log_prob = 0;     // the kept one's model score (InfillCandidate::mean_log_prob)
 };
 
 class Harmonizer {

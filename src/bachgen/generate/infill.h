@@ -83,7 +83,13 @@ struct InfillOptions {
   // A variable the rhythm rule holds from a kept note takes that note, whatever its mask.
   std::vector<std::array<uint16_t, music::kVoices>> pitch_classes;
   double time_limit_seconds = 0;  // > 0: throw TimeLimitExceeded (generate/errors.h) once it passes
+  // Candidates drawn side by side (infill_candidates): independent chains of the sampler, each
+  // with its own generator (chain 0 the seed's, so one chain draws what infill_grid draws), all
+  // run by the model together in one batch. 1 to kMaxInfillChains.
+  int64_t chains = 1;
 };
+
+inline constexpr int64_t kMaxInfillChains = 16;
 
 inline constexpr uint16_t kAnyPitch = 0x1FFF;
 inline constexpr uint16_t kRestBit = 0x1000;
@@ -100,10 +106,30 @@ struct InfillStats {
 // grid has them) are copied unchanged; a drawn pitch starts a note where it differs from the
 // step before. Pitches are drawn within music::kVoiceLowest..kVoiceHighest of their voice, or a
 // rest. Throws std::invalid_argument when the sizes differ (the regenerate mask, the pitch
-// classes), rhythm_steps < 1, or the model is not a conditioning model.
+// classes), rhythm_steps < 1, or the model is not a conditioning model. Draws one chain (options.chains is
+// ignored).
 music::ChoraleGrid infill_grid(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
                                const std::vector<std::array<bool, music::kVoices>>& regenerate,
                                const InfillOptions& options, InfillStats* stats = nullptr);
+
+// One chain's result (infill_candidates): the grid, the variables where every pitch broke a
+// rule, and the model's mean log-probability (nats, temperature 1, over the allowed tokens) of
+// each drawn variable at its last draw, given everything known then.
+struct InfillCandidate {
+  music::ChoraleGrid grid;
+  int64_t fallbacks = 0;
+  double mean_log_prob = 0;
+};
+
+// options.chains candidates of infill_grid, drawn together (one model run per pass or
+// iteration for all of them). The stats count the model runs once and the fallbacks of all.
+std::vector<InfillCandidate> infill_candidates(model::SequenceModelImpl& model, const music::ChoraleGrid& grid,
+                                               const std::vector<std::array<bool, music::kVoices>>& regenerate,
+                                               const InfillOptions& options, InfillStats* stats = nullptr);
+
+// The seed of chain `chain` (from 0) of infill_candidates: chain 0 the seed itself, the others
+// seeds hashed from it and their index (not the seed's own stream shifted by a few draws).
+uint64_t infill_chain_seed(uint64_t seed, int64_t chain);
 
 // Gibbs: how many of `hidden` variables iteration 0 .. iterations-1 draws again (the alpha_n
 // above, rounded, at least 1). Throws std::invalid_argument for bad alpha or eta.

@@ -167,6 +167,11 @@ SamplerFields read_sampler(Fields& f) {
   if (!s.cadence.empty() && s.cadence != "tonic" && s.cadence != "free") {
     throw RequestError("cadence", "must be \"tonic\" or \"free\", not \"" + s.cadence + "\"");
   }
+  s.candidates = f.integer("candidates", 0, 0, 8);
+  s.critic = f.text("critic", "", 16);
+  if (!s.critic.empty() && s.critic != "consensus" && s.critic != "model") {
+    throw RequestError("critic", "must be \"consensus\" or \"model\", not \"" + s.critic + "\"");
+  }
   return s;
 }
 

@@ -43,6 +43,8 @@ struct SamplerFields {
   double hold_temperature = -1;        // 0 .. 5 (0 = no hold split); -1 = the harmonizer's default
   std::string rhythm;                  // "" | "eighths" | "sixteenths" (generate/harmonizer.h)
   std::string cadence;                 // "" | "tonic" | "free" (harmonize; infill ignores it)
+  int64_t candidates = 0;              // 0 .. 8: drawn side by side, one kept (0 = the harmonizer's default)
+  std::string critic;                  // "" | "consensus" | "model" (generate/harmonizer.h)
 };
 
 struct UploadedFile {

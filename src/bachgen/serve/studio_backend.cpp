@@ -217,6 +217,8 @@ class ModelBackend : public StudioBackend {
     if (sampler.hold_temperature >= 0) o.hold_temperature = sampler.hold_temperature;
     if (!sampler.rhythm.empty()) o.rhythm_steps = sampler.rhythm == "eighths" ? 2 : 1;
     if (!sampler.cadence.empty()) o.tonic_cadence = sampler.cadence == "tonic";
+    if (sampler.candidates > 0) o.candidates = sampler.candidates;
+    if (!sampler.critic.empty()) o.critic = generate::parse_critic(sampler.critic);
     o.sampling = sampling_of(f);
     o.seed = f.seed;
     o.voice_leading = f.voice_leading;
@@ -226,7 +228,8 @@ class ModelBackend : public StudioBackend {
 
   static json details_of(const generate::HarmonizeStats& stats) {
     json d = {{"variables", stats.variables}, {"held_by_rhythm", stats.held}, {"voice_leading_fallbacks", stats.fallbacks}, {"cadence", stats.cadence},
-              {"key", stats.key}, {"precision", stats.bf16 ? "bf16" : "fp32"}};
+              {"key", stats.key}, {"precision", stats.bf16 ? "bf16" : "fp32"},
+              {"candidates", stats.candidates}, {"chosen_candidate", stats.chosen + 1}};
     if (stats.melody_moved != 0) d["melody_moved_semitones"] = stats.melody_moved, d["moved_back"] = stats.moved_back;
     return d;
   }
