@@ -425,7 +425,7 @@ TEST(Infill, CandidatesDrawnTogetherAreTheChainsDrawnAlone) {
       EXPECT_EQ(got.fallbacks, st.fallbacks);
       EXPECT_NEAR(got.mean_log_prob, one.front().mean_log_prob, 1e-4);
       EXPECT_LT(got.mean_log_prob, 0.0);
-      EXPECT_GT(got.mean_log_prob, -std::log(50.0) - 1e-6 - 20);  // finite
+      EXPECT_TRUE(std::isfinite(got.mean_log_prob));
       fallbacks += got.fallbacks;
       for (size_t t = 0; t < 32; ++t) EXPECT_EQ(got.grid.pitches[t][0], grid.pitches[t][0]);
     }
